@@ -1,0 +1,70 @@
+using System.Text.Json.Nodes;
+using WebUI.Engine.Modeling;
+using static TorchSharp.torch;
+
+namespace WebUI.Engine.Loading;
+
+/// <summary>
+/// Writes a loaded model as a Hugging Face folder (config.json, model.safetensors, tokenizer files), so that
+/// anything the engine can read, including llama2.c checkpoints, moves on to the Python ecosystem.
+/// </summary>
+public static class HfModelWriter
+{
+    private static readonly string[] TokenizerFiles =
+        ["tokenizer.json", "tokenizer_config.json", "tokenizer.model", "special_tokens_map.json", "generation_config.json", "vocab.json", "merges.txt"];
+
+    /// <summary>Builds the folder beside <paramref name="outputDir"/> and renames it into place, so a failure leaves nothing half-written.</summary>
+    public static void Write(LoadedModel loaded, string outputDir)
+    {
+        outputDir = Path.GetFullPath(outputDir);
+        if (Directory.Exists(outputDir) && Directory.EnumerateFileSystemEntries(outputDir).Any())
+            throw new IOException($"{outputDir} already exists and is not empty; choose another output folder");
+        if (File.Exists(outputDir)) throw new IOException($"{outputDir} is a file");
+        var staging = $"{outputDir}.tmp-{Guid.NewGuid():N}";
+        Directory.CreateDirectory(staging);
+        try
+        {
+            HfConfigReader.Write(loaded.Config, Path.Combine(staging, "config.json"));
+            WriteWeights(loaded.Model, Path.Combine(staging, "model.safetensors"));
+            WriteTokenizer(loaded, staging);
+            if (Directory.Exists(outputDir)) Directory.Delete(outputDir);
+            Directory.Move(staging, outputDir);
+        }
+        finally
+        {
+            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+        }
+    }
+
+    public static void WriteWeights(CausalLM model, string path)
+    {
+        using var scope = NewDisposeScope();
+        var tensors = model.state_dict()
+            .Select(kv => KeyValuePair.Create(kv.Key, HfWeightNames.IsTransposedConv1D(kv.Key) ? kv.Value.t().contiguous() : kv.Value))
+            .ToList();
+        SafeTensorsWriter.Write(path, tensors, new Dictionary<string, string> { ["format"] = "pt" });
+    }
+
+    private static void WriteTokenizer(LoadedModel loaded, string folder)
+    {
+        if (loaded.Tokenizer is SentencePieceBpeTokenizer sentencePiece && loaded.Source.Format == ModelFormat.Llama2c)
+        {
+            sentencePiece.WriteTokenizerJson(Path.Combine(folder, "tokenizer.json"));
+            var config = new JsonObject
+            {
+                ["tokenizer_class"] = "LlamaTokenizerFast", ["bos_token"] = "<s>", ["eos_token"] = "</s>", ["unk_token"] = "<unk>",
+                ["add_bos_token"] = true, ["add_eos_token"] = false, ["model_max_length"] = loaded.Config.MaxPositions,
+                ["clean_up_tokenization_spaces"] = false,
+            };
+            AtomicFile.WriteAllText(Path.Combine(folder, "tokenizer_config.json"), config.ToJsonString());
+            var generation = new JsonObject { ["bos_token_id"] = loaded.Config.BosTokenId, ["eos_token_id"] = loaded.Config.EosTokenIds.FirstOrDefault() };
+            AtomicFile.WriteAllText(Path.Combine(folder, "generation_config.json"), generation.ToJsonString());
+            return;
+        }
+        foreach (var name in TokenizerFiles)
+        {
+            var from = Path.Combine(loaded.Source.Path, name);
+            if (File.Exists(from)) File.Copy(from, Path.Combine(folder, name));
+        }
+    }
+}

@@ -1,0 +1,37 @@
+namespace WebUI.Engine.Loading;
+
+public enum ModelFormat { HuggingFace, Llama2c }
+
+/// <summary>Where a model was found and in which layout; <see cref="TokenizerPath"/> is set for llama2.c.</summary>
+public sealed record ModelSource(string Path, ModelFormat Format, string WeightsPath, string? TokenizerPath)
+{
+    public string Name => System.IO.Path.GetFileName(System.IO.Path.TrimEndingDirectorySeparator(Path));
+
+    /// <summary>Detects the format of a folder or llama2.c .bin file; the error lists what was looked for.</summary>
+    public static ModelSource Detect(string path)
+    {
+        var full = System.IO.Path.GetFullPath(path);
+        if (File.Exists(full) && full.EndsWith(".bin", StringComparison.OrdinalIgnoreCase))
+            return Llama2c(full, System.IO.Path.GetDirectoryName(full)!, full);
+        if (!Directory.Exists(full)) throw new InvalidModelException($"{path}: no such model folder or file");
+        if (File.Exists(System.IO.Path.Combine(full, "config.json")))
+            return new ModelSource(full, ModelFormat.HuggingFace, full, null);
+        var bins = Directory.GetFiles(full, "*.bin").Where(f => !IsTokenizerFile(f)).OrderByDescending(f => new FileInfo(f).Length).ToList();
+        if (bins.Count > 0) return Llama2c(full, full, bins[0]);
+        throw new InvalidModelException(
+            $"{path}: no model found (looked for config.json with *.safetensors, or a llama2.c checkpoint .bin with tokenizer.bin / tok*.bin)");
+    }
+
+    private static bool IsTokenizerFile(string file)
+    {
+        var name = System.IO.Path.GetFileName(file);
+        return name.Equals("tokenizer.bin", StringComparison.OrdinalIgnoreCase) || name.StartsWith("tok", StringComparison.OrdinalIgnoreCase);
+    }
+
+    private static ModelSource Llama2c(string path, string folder, string weights)
+    {
+        var tokenizer = Directory.GetFiles(folder, "*.bin").Where(IsTokenizerFile).OrderBy(f => f).FirstOrDefault()
+            ?? throw new InvalidModelException($"{weights}: llama2.c checkpoint without a tokenizer (looked for tokenizer.bin or tok*.bin beside it)");
+        return new ModelSource(path, ModelFormat.Llama2c, weights, tokenizer);
+    }
+}

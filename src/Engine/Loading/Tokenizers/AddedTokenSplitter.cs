@@ -1,0 +1,42 @@
+using System.Text.RegularExpressions;
+
+namespace WebUI.Engine.Loading;
+
+/// <summary>
+/// Cuts text around added tokens (e.g. &lt;|im_start|&gt;) so each encodes as its one id, as HF's added vocabulary
+/// does: leftmost match, the longest token on ties; an lstrip/rstrip token also takes the whitespace beside it.
+/// </summary>
+internal sealed class AddedTokenSplitter
+{
+    /// <summary>A stretch of text to encode (<see cref="TokenId"/> -1) or one added token.</summary>
+    public readonly record struct Segment(int Start, int Length, int TokenId);
+
+    private readonly Regex? _pattern;
+    private readonly Dictionary<string, AddedToken> _byContent;
+
+    public AddedTokenSplitter(IEnumerable<AddedToken> tokens)
+    {
+        _byContent = tokens.Where(t => t.Content.Length > 0).DistinctBy(t => t.Content).ToDictionary(t => t.Content);
+        if (_byContent.Count > 0)
+            _pattern = new Regex(string.Join("|", _byContent.Keys.OrderByDescending(c => c.Length).Select(Regex.Escape)),
+                RegexOptions.CultureInvariant);
+    }
+
+    public List<Segment> Split(string text)
+    {
+        var segments = new List<Segment>();
+        int pos = 0;
+        for (var m = _pattern?.Match(text); m is { Success: true }; m = _pattern!.Match(text, pos))
+        {
+            var token = _byContent[m.Value];
+            int start = m.Index, end = m.Index + m.Length;
+            if (token.LStrip) while (start > pos && char.IsWhiteSpace(text[start - 1])) start--;
+            if (token.RStrip) while (end < text.Length && char.IsWhiteSpace(text[end])) end++;
+            if (start > pos) segments.Add(new Segment(pos, start - pos, -1));
+            segments.Add(new Segment(start, end - start, token.Id));
+            pos = end;
+        }
+        if (pos < text.Length) segments.Add(new Segment(pos, text.Length - pos, -1));
+        return segments;
+    }
+}

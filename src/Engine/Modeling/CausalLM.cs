@@ -1,0 +1,52 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace WebUI.Engine.Modeling;
+
+/// <summary>
+/// A decoder-only language model: a family's backbone plus an output head. Subclasses only name their parts
+/// the way Hugging Face does, so the module tree's state dict carries HF's weight names.
+/// </summary>
+public abstract class CausalLM : nn.Module
+{
+    protected CausalLM(string name, ModelConfig config) : base(name) => Config = config.Validate();
+
+    public ModelConfig Config { get; }
+    protected abstract IBackbone Backbone { get; }
+    /// <summary>The output head's weight [vocab, hidden] (the embedding matrix when tied).</summary>
+    public abstract Tensor OutputWeight { get; }
+    /// <summary>Policy for running the layers (plain, or recomputing activations to save memory during training).</summary>
+    public LayerRunner Runner { get; set; } = LayerRunner.Plain;
+
+    public Device Device => OutputWeight.device;
+    public ScalarType DType => OutputWeight.dtype;
+
+    /// <summary>Final hidden states [batch, tokens, hidden]; appends to and advances <paramref name="cache"/> if given.</summary>
+    public Tensor Hidden(Tensor ids, KvCache? cache = null) => Backbone.Forward(ids, cache, Runner);
+
+    /// <summary>Logits [batch, tokens, vocab], or only for the last token when <paramref name="lastTokenOnly"/> (prefill).</summary>
+    public Tensor Forward(Tensor ids, KvCache? cache = null, bool lastTokenOnly = false)
+    {
+        using var scope = NewDisposeScope();
+        var hidden = Hidden(ids, cache);
+        if (lastTokenOnly) hidden = hidden.narrow(1, hidden.shape[1] - 1, 1);
+        return Head(hidden).MoveToOuterDisposeScope();
+    }
+
+    public abstract Tensor Head(Tensor hidden);
+
+    public KvCache CreateCache(long batch, long capacity) =>
+        new(Config.NumLayers, batch, Config.KvHeads, Math.Min(capacity, Config.MaxPositions), Config.HeadDim, DType, Device);
+
+    /// <summary>Every projection that can carry adapters, by its HF module path (e.g. model.layers.0.self_attn.q_proj).</summary>
+    public IReadOnlyList<(string Path, AdaptableLinear Linear)> Projections() =>
+        [.. named_modules().Where(m => m.module is AdaptableLinear).Select(m => (m.name, (AdaptableLinear)m.module))];
+
+    public long ParameterCount() => parameters().Sum(p => p.numel());
+
+    public static CausalLM Create(ModelConfig config) => config.Family switch
+    {
+        ModelFamily.Gpt2 => new Gpt2LMHeadModel(config),
+        _ => new LlamaForCausalLM(config),
+    };
+}

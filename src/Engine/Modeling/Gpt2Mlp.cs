@@ -1,0 +1,27 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace WebUI.Engine.Modeling;
+
+/// <summary>GPT-2 feed-forward: c_proj(gelu_tanh(c_fc(x))).</summary>
+public sealed class Gpt2Mlp : nn.Module<Tensor, Tensor>
+{
+    private readonly AdaptableLinear c_fc;
+    private readonly AdaptableLinear c_proj;
+
+    public Gpt2Mlp(ModelConfig config) : base(nameof(Gpt2Mlp))
+    {
+        c_fc = new AdaptableLinear(config.HiddenSize, config.IntermediateSize, true);
+        c_proj = new AdaptableLinear(config.IntermediateSize, config.HiddenSize, true);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var h = c_fc.call(x);
+        // GPT-2's "gelu_new": the tanh approximation.
+        var gelu = 0.5 * h * (1 + tanh(Math.Sqrt(2 / Math.PI) * (h + 0.044715 * h.pow(3))));
+        return c_proj.call(gelu).MoveToOuterDisposeScope();
+    }
+}

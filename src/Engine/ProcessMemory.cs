@@ -1,0 +1,19 @@
+namespace WebUI.Engine;
+
+/// <summary>Peak resident set size from /proc (Linux), resettable so each benchmark reports its own peak.</summary>
+public static class ProcessMemory
+{
+    public static void ResetPeak()
+    {
+        GC.Collect();
+        // Writing 5 to clear_refs resets VmHWM to the current RSS (Linux 4.0+).
+        try { File.WriteAllText("/proc/self/clear_refs", "5"); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    public static double PeakRssMegabytes()
+    {
+        const string key = "VmHWM:";
+        var line = File.Exists("/proc/self/status") ? File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith(key)) : null;
+        return line is null ? Environment.WorkingSet / 1048576.0 : long.Parse(line[key.Length..].Trim().Split(' ')[0]) / 1024.0;
+    }
+}
