@@ -1,0 +1,115 @@
+using System.Globalization;
+
+namespace WebUI.Engine.Generation;
+
+/// <summary>The filters (value | name(arguments)) that chat templates use, with Jinja's argument names.</summary>
+internal static class JinjaFilters
+{
+    public static object? Apply(string name, object? value, JinjaCallArguments args) => name switch
+    {
+        "trim" => JinjaMethods.Strip(JinjaValues.ToText(value), args.Get(0, "chars") as string, start: true, end: true),
+        "length" or "count" => JinjaValues.Length(value),
+        "upper" => JinjaValues.ToText(value).ToUpperInvariant(),
+        "lower" => JinjaValues.ToText(value).ToLowerInvariant(),
+        "capitalize" => JinjaMethods.Capitalize(JinjaValues.ToText(value)),
+        "title" => JinjaMethods.Title(JinjaValues.ToText(value)),
+        "replace" => JinjaMethods.Replace(JinjaValues.ToText(value), args),
+        "string" => JinjaValues.ToText(value),
+        "safe" => value,
+        "default" or "d" => Default(value, args),
+        "join" => Join(value, args),
+        "tojson" => JinjaJson.Serialize(value, args.Get(0, "indent") is long indent ? (int)indent : null,
+            JinjaValues.IsTrue(args.Named.GetValueOrDefault("sort_keys"))),
+        "first" => JinjaValues.Iterate(value) is { Count: > 0 } items ? items[0] : new JinjaUndefined("first"),
+        "last" => JinjaValues.Iterate(value) is { Count: > 0 } items ? items[^1] : new JinjaUndefined("last"),
+        "list" => JinjaValues.Iterate(value).ToList(),
+        "reverse" => value is string s ? (object)string.Concat(JinjaValues.StringElements(s).Reverse()) : JinjaValues.Iterate(value).Reverse().ToList(),
+        "items" => value is Dictionary<string, object?> dict ? JinjaMethods.Items(dict) : throw NotFor(name, value),
+        "sort" => Sort(value, args),
+        "selectattr" => SelectAttribute(value, args, keep: true),
+        "rejectattr" => SelectAttribute(value, args, keep: false),
+        "map" => Map(value, args),
+        "int" => ToInteger(value, args),
+        "float" => ToFloat(value, args),
+        "abs" => value is long n ? (object)Math.Abs(n) : Math.Abs(JinjaValues.ToDouble(value)),
+        _ => throw new TemplateException($"unknown filter '{name}'"),
+    };
+
+    private static TemplateException NotFor(string filter, object? value) =>
+        new($"filter '{filter}' does not apply to {JinjaValues.TypeName(value)}");
+
+    /// <summary>default(fallback, boolean=false): the fallback for an undefined value, or with boolean=true for any false one.</summary>
+    private static object? Default(object? value, JinjaCallArguments args)
+    {
+        bool onFalse = JinjaValues.IsTrue(args.Get(1, "boolean", false));
+        bool replace = value is JinjaUndefined || (onFalse && !JinjaValues.IsTrue(value));
+        return replace ? args.Get(0, "default_value", "") : value;
+    }
+
+    private static string Join(object? value, JinjaCallArguments args)
+    {
+        var items = JinjaValues.Iterate(value);
+        if (args.Get(1, "attribute") is string attribute) items = items.Select(i => JinjaOperators.Attribute(i, attribute)).ToList();
+        return string.Join(JinjaValues.ToText(args.Get(0, "d", "")), items.Select(JinjaValues.ToText));
+    }
+
+    private static List<object?> Sort(object? value, JinjaCallArguments args)
+    {
+        string? attribute = args.Get(2, "attribute") as string;
+        bool caseSensitive = JinjaValues.IsTrue(args.Get(1, "case_sensitive", false));
+        object? Key(object? item)
+        {
+            var key = attribute is null ? item : JinjaOperators.Attribute(item, attribute);
+            return key is string s && !caseSensitive ? s.ToLowerInvariant() : key;
+        }
+        var sorted = JinjaValues.Iterate(value).ToList();
+        sorted.Sort((a, b) => JinjaValues.Compare(Key(a), Key(b)));
+        if (JinjaValues.IsTrue(args.Get(0, "reverse", false))) sorted.Reverse();
+        return sorted;
+    }
+
+    /// <summary>selectattr("role", "equalto", "user"): items whose attribute passes the test (or is true without one).</summary>
+    private static List<object?> SelectAttribute(object? value, JinjaCallArguments args, bool keep)
+    {
+        if (args.Get(0, "attribute") is not string attribute) throw new TemplateException("selectattr/rejectattr need an attribute name");
+        string? test = args.Positional.Count > 1 ? args.Positional[1] as string : null;
+        var testArgs = new JinjaCallArguments(args.Positional.Skip(2).ToList(), new Dictionary<string, object?>());
+        return JinjaValues.Iterate(value).Where(item =>
+        {
+            var attributeValue = JinjaOperators.Attribute(item, attribute);
+            bool passes = test is null ? JinjaValues.IsTrue(attributeValue) : JinjaTests.Apply(test, attributeValue, testArgs);
+            return passes == keep;
+        }).ToList();
+    }
+
+    /// <summary>map(attribute="name") or map("filter", arguments...).</summary>
+    private static List<object?> Map(object? value, JinjaCallArguments args)
+    {
+        var items = JinjaValues.Iterate(value);
+        if (args.Named.TryGetValue("attribute", out var attribute) && attribute is string name)
+        {
+            return items.Select(i => JinjaOperators.Attribute(i, name) is var v && v is JinjaUndefined
+                && args.Named.TryGetValue("default", out var fallback) ? fallback : v).ToList();
+        }
+        if (args.Get(0, "filter") is not string filter) throw new TemplateException("map needs attribute=... or a filter name");
+        var filterArgs = new JinjaCallArguments(args.Positional.Skip(1).ToList(), args.Named);
+        return items.Select(i => Apply(filter, i, filterArgs)).ToList();
+    }
+
+    private static long ToInteger(object? value, JinjaCallArguments args) => value switch
+    {
+        long n => n,
+        double d => (long)Math.Truncate(d),
+        bool b => b ? 1 : 0,
+        string s when long.TryParse(s.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) => n,
+        string s when double.TryParse(s.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var d) => (long)Math.Truncate(d),
+        _ => args.Get(0, "default", 0L) is long fallback ? fallback : 0,
+    };
+
+    private static double ToFloat(object? value, JinjaCallArguments args) => value switch
+    {
+        long or double or bool => JinjaValues.ToDouble(value),
+        string s when double.TryParse(s.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var d) => d,
+        _ => args.Get(0, "default", 0.0) is double fallback ? fallback : 0.0,
+    };
+}
