@@ -14,7 +14,11 @@ public static class HfModelWriter
         ["tokenizer.json", "tokenizer_config.json", "tokenizer.model", "special_tokens_map.json", "generation_config.json", "vocab.json", "merges.txt"];
 
     /// <summary>Builds the folder beside <paramref name="outputDir"/> and renames it into place, so a failure leaves nothing half-written.</summary>
-    public static void Write(LoadedModel loaded, string outputDir)
+    /// <param name="transformWeight">
+    /// Given each weight's HF name and the model's tensor (engine layout), returns the tensor to write instead, e.g.
+    /// with an adapter merged in. Tensors it makes are freed after the write; the model's own must be left unchanged.
+    /// </param>
+    public static void Write(LoadedModel loaded, string outputDir, Func<string, Tensor, Tensor>? transformWeight = null)
     {
         outputDir = Path.GetFullPath(outputDir);
         if (Directory.Exists(outputDir) && Directory.EnumerateFileSystemEntries(outputDir).Any())
@@ -25,7 +29,7 @@ public static class HfModelWriter
         try
         {
             HfConfigReader.Write(loaded.Config, Path.Combine(staging, "config.json"));
-            WriteWeights(loaded.Model, Path.Combine(staging, "model.safetensors"));
+            WriteWeights(loaded.Model, Path.Combine(staging, "model.safetensors"), transformWeight);
             WriteTokenizer(loaded, staging);
             if (Directory.Exists(outputDir)) Directory.Delete(outputDir);
             Directory.Move(staging, outputDir);
@@ -36,10 +40,11 @@ public static class HfModelWriter
         }
     }
 
-    public static void WriteWeights(CausalLM model, string path)
+    public static void WriteWeights(CausalLM model, string path, Func<string, Tensor, Tensor>? transformWeight = null)
     {
         using var scope = NewDisposeScope();
         var tensors = model.state_dict()
+            .Select(kv => KeyValuePair.Create(kv.Key, transformWeight?.Invoke(kv.Key, kv.Value) ?? kv.Value))
             .Select(kv => KeyValuePair.Create(kv.Key, HfWeightNames.IsTransposedConv1D(kv.Key) ? kv.Value.t().contiguous() : kv.Value))
             .ToList();
         SafeTensorsWriter.Write(path, tensors, new Dictionary<string, string> { ["format"] = "pt" });

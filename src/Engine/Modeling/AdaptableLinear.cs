@@ -12,7 +12,9 @@ public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
 {
     private readonly Parameter weight;
     private readonly Parameter? bias;
-    private IReadOnlyList<LoraBranch> branches = [];
+    // Per thread: a training thread can train its adapter while the chat thread generates with other adapters
+    // (or none) on the same frozen base weights.
+    private readonly ThreadLocal<IReadOnlyList<LoraBranch>> branches = new(() => []);
 
     public AdaptableLinear(long inFeatures, long outFeatures, bool hasBias) : base(nameof(AdaptableLinear))
     {
@@ -27,18 +29,19 @@ public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
     public long OutFeatures => weight.shape[0];
     public Parameter Weight => weight;
     public Parameter? Bias => bias;
-    public IReadOnlyList<LoraBranch> Branches => branches;
+    /// <summary>The adapter branches active on the calling thread.</summary>
+    public IReadOnlyList<LoraBranch> Branches => branches.Value!;
 
-    /// <summary>Replaces the active adapter branches; the tensors stay owned by their adapters.</summary>
-    public void SetBranches(IReadOnlyList<LoraBranch> active) => branches = active;
+    /// <summary>Replaces the calling thread's adapter branches; the tensors stay owned by their adapters.</summary>
+    public void SetBranches(IReadOnlyList<LoraBranch> active) => branches.Value = active;
 
     public override Tensor forward(Tensor x)
     {
         var y = x.numel() == InFeatures ? SingleRow(x) : nn.functional.linear(x, weight, bias);
-        foreach (var branch in branches)
+        foreach (var branch in branches.Value!)
         {
             using var scope = NewDisposeScope();
-            var input = training && branch.Dropout > 0 ? nn.functional.dropout(x, branch.Dropout, training: true) : x;
+            var input = AdapterDropout.Apply(x, branch.Dropout);
             var delta = nn.functional.linear(nn.functional.linear(input, branch.A), branch.B) * branch.Scale;
             y.add_(delta.to(y.dtype));
         }
@@ -47,6 +50,12 @@ public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
 
     // A single row (decoding) is a matrix-vector product, which CPU BLAS runs on one thread. Splitting the input
     // dimension in two and summing a batched product puts both cores on streaming the weight: ~30% faster.
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) branches.Dispose();
+        base.Dispose(disposing);
+    }
+
     private const long SplitThreshold = 1 << 18;  // below ~1 MB of weights the extra ops cost more than they save
 
     private Tensor SingleRow(Tensor x)

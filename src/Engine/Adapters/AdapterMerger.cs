@@ -1,0 +1,41 @@
+using WebUI.Engine.Loading;
+using static TorchSharp.torch;
+
+namespace WebUI.Engine.Adapters;
+
+/// <summary>Bakes adapters into a standalone Hugging Face model folder, for tools that cannot apply LoRA themselves.</summary>
+public static class AdapterMerger
+{
+    /// <summary>
+    /// Writes a complete HF model folder (atomically, like <see cref="HfModelWriter"/>) whose projection weights are
+    /// W + Σ weight · scale · (B @ A). The in-memory base model is not changed.
+    /// </summary>
+    public static void WriteMerged(LoadedModel baseModel, IReadOnlyList<(LoraAdapter Adapter, double Weight)> adapters, string outputDir)
+    {
+        var projections = baseModel.Model.Projections().ToDictionary(p => p.Path, p => p.Linear);
+        foreach (var (adapter, weight) in adapters)
+        {
+            if (!double.IsFinite(weight)) throw new ArgumentException($"adapter '{adapter.Name}' weight must be a finite number (got {weight})");
+            adapter.EnsureFits(projections);
+        }
+        using var noGrad = no_grad();
+        HfModelWriter.Write(baseModel, outputDir, (name, tensor) => Merged(name, tensor, adapters));
+    }
+
+    /// <summary>The weight with every adapter's delta added, summed in fp32 so a bf16 base is rounded only once.</summary>
+    private static Tensor Merged(string name, Tensor weight, IReadOnlyList<(LoraAdapter Adapter, double Weight)> adapters)
+    {
+        const string suffix = ".weight";
+        if (!name.EndsWith(suffix, StringComparison.Ordinal)) return weight;
+        var path = name[..^suffix.Length];
+        var deltas = adapters.Where(a => a.Adapter.Weights.ContainsKey(path)).ToList();
+        if (deltas.Count == 0) return weight;
+        var merged = weight.to(ScalarType.Float32, copy: true);
+        foreach (var (adapter, factor) in deltas)
+        {
+            var (a, b) = adapter.Weights[path];
+            merged.add_(b.to(ScalarType.Float32).matmul(a.to(ScalarType.Float32)), alpha: factor * adapter.Scale);
+        }
+        return merged.to(weight.dtype);
+    }
+}

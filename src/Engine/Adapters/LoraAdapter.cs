@@ -1,0 +1,179 @@
+using TorchSharp.Modules;
+using WebUI.Engine.Loading;
+using WebUI.Engine.Modeling;
+using static TorchSharp.torch;
+
+namespace WebUI.Engine.Adapters;
+
+/// <summary>
+/// A LoRA adapter: per projection a pair A [r, in], B [out, r] adding scale · B(A(x)) to its output. It owns its
+/// tensors but never touches the base model; <see cref="AdapterStack"/> attaches it. Saved and loaded as PEFT folders.
+/// </summary>
+public sealed class LoraAdapter : IDisposable
+{
+    private readonly IReadOnlyList<Parameter> parameters;
+    private bool disposed;
+
+    private LoraAdapter(string name, AdapterConfig config, IReadOnlyList<(string Path, Parameter A, Parameter B)> weights)
+    {
+        Name = name;
+        Config = config;
+        Weights = weights.ToDictionary(w => w.Path, w => ((Tensor)w.A, (Tensor)w.B));
+        parameters = [.. weights.SelectMany(w => new[] { w.A, w.B })];
+    }
+
+    public string Name { get; }
+    public AdapterConfig Config { get; }
+    public double Scale => Config.Scale;
+    /// <summary>A [r, in] and B [out, r] by HF module path (e.g. model.layers.0.self_attn.q_proj).</summary>
+    public IReadOnlyDictionary<string, (Tensor A, Tensor B)> Weights { get; }
+
+    /// <summary>
+    /// A new adapter for <paramref name="model"/> initialised as PEFT does: A ~ kaiming-uniform(a=√5), B = 0, so it
+    /// starts as a no-op. Both require grad and match the model's device and dtype. The seed makes A reproducible.
+    /// </summary>
+    public static LoraAdapter CreateTrainable(string name, CausalLM model, LoraOptions options, long seed, string? baseModel)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        options.Validate();
+        var targets = LoraTargets.Resolve(model, options.TargetModules);
+        using var generator = new Generator((ulong)seed);
+        var weights = MakeWeights(targets, requiresGrad: true, target =>
+        {
+            // kaiming_uniform_(a=√5) on [r, in] is U(±1/√in). Drawn on the CPU in fp32 so the seed means the same everywhere.
+            var linear = target.Linear;
+            double bound = 1 / Math.Sqrt(linear.InFeatures);
+            var a = empty(options.Rank, linear.InFeatures).uniform_(-bound, bound, generator).to(model.DType, model.Device);
+            return (target.Path, a, zeros(linear.OutFeatures, options.Rank, model.DType, model.Device));
+        });
+        var config = new AdapterConfig(options.Rank, options.Alpha, options.Dropout, LoraTargets.LeafNames(targets.Select(t => t.Path)), baseModel);
+        return new LoraAdapter(name, config, weights);
+    }
+
+    /// <summary>
+    /// Reads a PEFT LoRA folder (this class's or Python PEFT's) for <paramref name="model"/>. Every tensor must be
+    /// the A or B of one of the model's projections with the config's rank; anything else is an
+    /// <see cref="InvalidModelException"/> naming the file and key. The tensors do not require grad.
+    /// </summary>
+    public static LoraAdapter Load(string folder, CausalLM model)
+    {
+        folder = Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder));
+        if (!Directory.Exists(folder)) throw new InvalidModelException($"Adapter folder '{folder}' does not exist.");
+        var configPath = Path.Combine(folder, PeftFormat.ConfigFileName);
+        var weightsPath = Path.Combine(folder, PeftFormat.WeightsFileName);
+        if (!File.Exists(configPath)) throw new InvalidModelException($"{folder}: no {PeftFormat.ConfigFileName}, so not a PEFT adapter folder");
+        var config = PeftFormat.ReadConfig(configPath);
+        if (!File.Exists(weightsPath))
+            throw new InvalidModelException($"{folder}: no {PeftFormat.WeightsFileName} (adapter_model.bin is a Python pickle and cannot be read; save with safe_serialization)");
+
+        using var file = SafeTensorsFile.Open(weightsPath);
+        var keys = MatchKeys(file, model, config.Rank);
+        var weights = MakeWeights(keys, requiresGrad: false, key =>
+            (key.Path, file.Read(key.A, model.DType, model.Device), file.Read(key.B, model.DType, model.Device)));
+        // The weights say which modules are adapted, whatever form target_modules took (list, regex, "all-linear").
+        var targets = LoraTargets.LeafNames(keys.Select(k => k.Path));
+        return new LoraAdapter(Path.GetFileName(folder), config with { TargetModules = targets }, weights);
+    }
+
+    /// <summary>Maps each projection of the model that the file adapts to its A and B keys, in the model's order, checking shapes.</summary>
+    private static List<(string Path, string A, string B)> MatchKeys(SafeTensorsFile file, CausalLM model, int rank)
+    {
+        var projections = model.Projections();
+        var byPath = projections.ToDictionary(p => p.Path, p => p.Linear);
+        var found = new Dictionary<string, (string? A, string? B)>();
+        foreach (var (key, info) in file.Tensors)
+        {
+            InvalidModelException Bad(string problem) => new($"{file.Path}: tensor '{key}' {problem}");
+            if (!PeftFormat.TryParseKey(key, out var path, out var isA))
+                throw Bad("is not a LoRA weight (expected base_model.model.<module>.lora_A.weight or .lora_B.weight)");
+            if (!byPath.TryGetValue(path, out var linear))
+                throw Bad($"is for module '{path}', which this {model.Config.Family} model does not have as a linear layer");
+            long[] expected = isA ? [rank, linear.InFeatures] : [linear.OutFeatures, rank];
+            if (!info.Shape.SequenceEqual(expected))
+                throw Bad($"has shape [{string.Join(", ", info.Shape)}]; module '{path}' with rank {rank} needs [{string.Join(", ", expected)}]");
+            var pair = found.GetValueOrDefault(path);
+            if ((isA ? pair.A : pair.B) is not null) throw Bad($"gives module '{path}' a second lora_{(isA ? "A" : "B")}");
+            found[path] = isA ? (key, pair.B) : (pair.A, key);
+        }
+        if (found.Count == 0) throw new InvalidModelException($"{file.Path}: holds no LoRA weights");
+        foreach (var (path, (a, b)) in found)
+            if (a is null || b is null)
+                throw new InvalidModelException($"{file.Path}: module '{path}' has lora_{(a is null ? "B" : "A")} but no lora_{(a is null ? "A" : "B")}");
+        return [.. projections.Where(p => found.ContainsKey(p.Path)).Select(p => (p.Path, found[p.Path].A!, found[p.Path].B!))];
+    }
+
+    /// <summary>The A and B tensors, for the optimizer; they require grad when created by <see cref="CreateTrainable"/>.</summary>
+    public IEnumerable<Parameter> Parameters() => parameters;
+
+    /// <summary>
+    /// Writes a PEFT folder (adapter_config.json, adapter_model.safetensors) atomically: built beside
+    /// <paramref name="folder"/> and renamed into place. An existing folder is an <see cref="IOException"/> unless
+    /// <paramref name="overwrite"/>, which first renames it to NAME.backup-yyyyMMdd-HHmmss.
+    /// </summary>
+    public void Save(string folder, bool overwrite = false)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        bool fanInFanOut = Weights.Keys.Any(path => HfWeightNames.IsTransposedConv1D(path + ".weight"));
+        AtomicFolder.Write(folder, overwrite, staging =>
+        {
+            PeftFormat.WriteConfig(Config, fanInFanOut, Path.Combine(staging, PeftFormat.ConfigFileName));
+            using var scope = NewDisposeScope();
+            var tensors = Weights.SelectMany(w => new[]
+            {
+                KeyValuePair.Create(PeftFormat.KeyOf(w.Key, isA: true), w.Value.A.detach()),
+                KeyValuePair.Create(PeftFormat.KeyOf(w.Key, isA: false), w.Value.B.detach()),
+            });
+            SafeTensorsWriter.Write(Path.Combine(staging, PeftFormat.WeightsFileName), tensors, new Dictionary<string, string> { ["format"] = "pt" });
+        });
+    }
+
+    /// <summary>Throws <see cref="ArgumentException"/> unless every weight fits a projection of the model, in shape, dtype and device.</summary>
+    internal void EnsureFits(IReadOnlyDictionary<string, AdaptableLinear> projections)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        foreach (var (path, (a, b)) in Weights)
+        {
+            if (!projections.TryGetValue(path, out var linear))
+                throw new ArgumentException($"adapter '{Name}' adapts '{path}', which this model does not have");
+            if (a.shape[1] != linear.InFeatures || b.shape[0] != linear.OutFeatures)
+                throw new ArgumentException($"adapter '{Name}' was made for a model of another shape: '{path}' is [{linear.OutFeatures}, {linear.InFeatures}] here");
+            if (a.dtype != linear.Weight.dtype || a.device_type != linear.Weight.device_type || a.device_index != linear.Weight.device_index)
+                throw new ArgumentException($"adapter '{Name}' is {a.device}/{a.dtype} but the model is {linear.Weight.device}/{linear.Weight.dtype}");
+        }
+    }
+
+    public void Dispose()
+    {
+        if (disposed) return;
+        disposed = true;
+        foreach (var parameter in parameters) parameter.Dispose();
+    }
+
+    /// <summary>
+    /// Makes each module's A and B as parameters owned by the adapter, not by any dispose scope the caller has open;
+    /// if one fails, those already made are freed.
+    /// </summary>
+    private static List<(string Path, Parameter A, Parameter B)> MakeWeights<TModule>(
+        IEnumerable<TModule> modules, bool requiresGrad, Func<TModule, (string Path, Tensor A, Tensor B)> make)
+    {
+        var weights = new List<(string, Parameter, Parameter)>();
+        try
+        {
+            foreach (var module in modules)
+            {
+                using var scope = NewDisposeScope();
+                var (path, a, b) = make(module);
+                var (parameterA, parameterB) = (new Parameter(a, requiresGrad), new Parameter(b, requiresGrad));
+                parameterA.DetachFromDisposeScope();
+                parameterB.DetachFromDisposeScope();
+                weights.Add((path, parameterA, parameterB));
+            }
+            return weights;
+        }
+        catch
+        {
+            foreach (var (_, a, b) in weights) { a.Dispose(); b.Dispose(); }
+            throw;
+        }
+    }
+}
