@@ -10,9 +10,12 @@ public static class ProcessMemory
         try { File.WriteAllText("/proc/self/clear_refs", "5"); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
-    public static double PeakRssMegabytes()
+    public static double PeakRssMegabytes() => Status("VmHWM:");
+
+    public static double CurrentRssMegabytes() => Status("VmRSS:");
+
+    private static double Status(string key)
     {
-        const string key = "VmHWM:";
         var line = File.Exists("/proc/self/status") ? File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith(key)) : null;
         return line is null ? Environment.WorkingSet / 1048576.0 : long.Parse(line[key.Length..].Trim().Split(' ')[0]) / 1024.0;
     }

@@ -15,14 +15,14 @@ public abstract class CausalLM : nn.Module
     protected abstract IBackbone Backbone { get; }
     /// <summary>The output head's weight [vocab, hidden] (the embedding matrix when tied).</summary>
     public abstract Tensor OutputWeight { get; }
-    /// <summary>Policy for running the layers (plain, or recomputing activations to save memory during training).</summary>
-    public LayerRunner Runner { get; set; } = LayerRunner.Plain;
-
     public Device Device => OutputWeight.device;
     public ScalarType DType => OutputWeight.dtype;
 
-    /// <summary>Final hidden states [batch, tokens, hidden]; appends to and advances <paramref name="cache"/> if given.</summary>
-    public Tensor Hidden(Tensor ids, KvCache? cache = null) => Backbone.Forward(ids, cache, Runner);
+    /// <summary>
+    /// Final hidden states [batch, tokens, hidden]; appends to and advances <paramref name="cache"/> if given.
+    /// <paramref name="runner"/> is the per-call layer policy (training may trade compute for memory).
+    /// </summary>
+    public Tensor Hidden(Tensor ids, KvCache? cache = null, LayerRunner? runner = null) => Backbone.Forward(ids, cache, runner ?? LayerRunner.Plain);
 
     /// <summary>Logits [batch, tokens, vocab], or only for the last token when <paramref name="lastTokenOnly"/> (prefill).</summary>
     public Tensor Forward(Tensor ids, KvCache? cache = null, bool lastTokenOnly = false)

@@ -1,0 +1,109 @@
+using WebUI.Engine.Adapters;
+using WebUI.Engine.Loading;
+using static TorchSharp.torch;
+
+namespace WebUI.Engine.Training;
+
+/// <summary>What a run trains and writes: a LoRA adapter beside frozen base weights, or the weights themselves.</summary>
+public abstract class TrainableWeights : IDisposable
+{
+    public abstract IReadOnlyList<(string Name, Tensor Parameter)> Parameters { get; }
+    public long Count => Parameters.Sum(p => p.Parameter.numel());
+    public abstract void SaveCheckpoint(string folder);
+    public abstract void LoadCheckpoint(string folder);
+    /// <summary>Writes the final output; returns its folder.</summary>
+    public abstract string SaveOutput(string folder, bool overwrite);
+    public abstract void Dispose();
+
+    public static TrainableWeights Create(LoadedModel model, TrainingOptions options) => options.Method == TrainingMethod.Lora
+        ? new LoraWeights(model, options)
+        : new FullWeights(model, options.FreezeEmbeddings);
+}
+
+/// <summary>A fresh adapter, active only on the training thread, so chat on other threads keeps the base model.</summary>
+public sealed class LoraWeights : TrainableWeights
+{
+    private readonly LoraAdapter adapter;
+    private readonly AdapterStack stack;
+
+    public LoraWeights(LoadedModel model, TrainingOptions options)
+    {
+        adapter = LoraAdapter.CreateTrainable(options.OutputName, model.Model, options.Lora, options.Seed, model.Source.Name);
+        stack = new AdapterStack(model.Model);
+        stack.Activate([(adapter, 1.0)]);
+        Parameters = [.. adapter.Weights.SelectMany(kv => new[] { ($"{kv.Key}.lora_A", kv.Value.A), ($"{kv.Key}.lora_B", kv.Value.B) })];
+        Model = model;
+    }
+
+    private LoadedModel Model { get; }
+    public override IReadOnlyList<(string Name, Tensor Parameter)> Parameters { get; }
+
+    public override void SaveCheckpoint(string folder) => adapter.Save(Path.Combine(folder, "adapter"));
+
+    public override void LoadCheckpoint(string folder)
+    {
+        using var saved = LoraAdapter.Load(Path.Combine(folder, "adapter"), Model.Model);
+        using var noGrad = no_grad();
+        foreach (var (path, (a, b)) in adapter.Weights)
+        {
+            a.copy_(saved.Weights[path].A);
+            b.copy_(saved.Weights[path].B);
+        }
+    }
+
+    public override string SaveOutput(string folder, bool overwrite)
+    {
+        adapter.Save(folder, overwrite);
+        return folder;
+    }
+
+    public override void Dispose()
+    {
+        stack.Activate([]);
+        adapter.Dispose();
+    }
+}
+
+/// <summary>All weights (optionally not the embeddings) trained in place; the output is a complete HF model folder.</summary>
+public sealed class FullWeights : TrainableWeights
+{
+    private readonly LoadedModel model;
+
+    public FullWeights(LoadedModel model, bool freezeEmbeddings)
+    {
+        this.model = model;
+        Parameters = [.. model.Model.named_parameters()
+            .Where(p => !(freezeEmbeddings && (p.name.EndsWith("embed_tokens.weight") || p.name.EndsWith(".wte.weight") || p.name.EndsWith(".wpe.weight"))))
+            .Select(p => (p.name, (Tensor)p.parameter))];
+        foreach (var (_, p) in Parameters) p.requires_grad = true;
+    }
+
+    public override IReadOnlyList<(string Name, Tensor Parameter)> Parameters { get; }
+
+    public override void SaveCheckpoint(string folder) =>
+        SafeTensorsWriter.Write(Path.Combine(folder, "weights.safetensors"), Parameters.Select(p => KeyValuePair.Create(p.Name, p.Parameter)));
+
+    public override void LoadCheckpoint(string folder)
+    {
+        using var file = SafeTensorsFile.Open(Path.Combine(folder, "weights.safetensors"));
+        using var noGrad = no_grad();
+        foreach (var (name, p) in Parameters)
+        {
+            using var value = file.Read(name, p.dtype, p.device);
+            p.copy_(value);
+        }
+    }
+
+    public override string SaveOutput(string folder, bool overwrite)
+    {
+        if (Directory.Exists(folder) && overwrite)
+            Directory.Move(folder, $"{folder}.backup-{DateTime.Now:yyyyMMdd-HHmmss}");
+        HfModelWriter.Write(model, folder);
+        return folder;
+    }
+
+    public override void Dispose()
+    {
+        foreach (var (_, p) in Parameters) p.requires_grad = false;
+    }
+}

@@ -1,0 +1,155 @@
+using System.Diagnostics;
+using TorchSharp;
+using WebUI.Engine.Loading;
+using WebUI.Engine.Modeling;
+using static TorchSharp.torch;
+
+namespace WebUI.Engine.Training;
+
+/// <summary>
+/// The training loop, nanoGPT-style and synchronous: call it on a torch thread. Each optimizer step accumulates
+/// gradients over micro-batches, clips, steps AdamW at the scheduled rate, and reports; evaluation, checkpoints,
+/// the stop-at-loss threshold and cancellation are checked between steps.
+/// </summary>
+public sealed class Trainer(LoadedModel loaded, TrainingOptions options, BuiltDataset data, TrainingPaths paths)
+{
+    private const int HeadChunkRows = 1024;  // logits are computed this many target positions at a time
+
+    public TrainingResult Run(IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+    {
+        options.Validate();
+        var model = loaded.Model;
+        var batches = new TrainingBatches(data.Train, options.MicroBatchSize, options.Epochs, options.Seed);
+        int accumulation = options.GradientAccumulation;
+        int totalSteps = (batches.Count + accumulation - 1) / accumulation;
+        var schedule = new LearningRateSchedule(options.Scheduler, options.LearningRate, options.WarmupSteps, totalSteps);
+        int padId = loaded.Tokenizer.EosIds.FirstOrDefault();
+
+        using var weights = TrainableWeights.Create(loaded, options);
+        using var optimizer = new AdamW(weights.Parameters, options.WeightDecay);
+        using var dropoutRandom = new Generator((ulong)options.Seed);
+        var state = TrainingState.Fresh();
+        if (options.Resume) state = TrainingCheckpoints.RestoreNewest(paths.Checkpoints, weights, optimizer, dropoutRandom);
+
+        using var dropout = AdapterDropout.Use(dropoutRandom);
+        var clock = Stopwatch.StartNew();
+        var lastCheckpoint = state.Step > 0 ? TrainingCheckpoints.Newest(paths.Checkpoints) : null;
+        var outcome = TrainingOutcome.Completed;
+        ProcessMemory.ResetPeak();
+        while (state.Step < totalSteps)
+        {
+            if (cancellationToken.IsCancellationRequested) { outcome = TrainingOutcome.Cancelled; break; }
+            double lr = schedule.At(state.Step);
+            using var randomAtStepStart = dropoutRandom.get_state();
+            var step = AccumulateStep(model, batches, state.Step * accumulation, Math.Min(batches.Count, (state.Step + 1) * accumulation), padId, cancellationToken);
+            if (step is not var (loss, tokens))
+            {
+                // Cancelled between micro-batches: drop the partial step so the checkpoint sits on a step boundary.
+                optimizer.ZeroGradients();
+                dropoutRandom.set_state(randomAtStepStart);
+                outcome = TrainingOutcome.Cancelled;
+                break;
+            }
+            double gradNorm = optimizer.ClipGradients(options.MaxGradNorm);
+            optimizer.Step(lr);
+            optimizer.ZeroGradients();
+
+            state = state.After(loss, tokens, clock.Elapsed.TotalSeconds);
+            double? evalLoss = null;
+            if (options.EvalEvery > 0 && state.Step % options.EvalEvery == 0 || state.Step == totalSteps)
+                evalLoss = Evaluate(model, padId);
+            if (evalLoss is { } e) state = state.WithEval(e);
+            bool stop = options.StopAtLoss is { } threshold && loss < threshold;
+            if (options.SaveEvery > 0 && state.Step % options.SaveEvery == 0 && state.Step < totalSteps && !stop)
+                lastCheckpoint = TrainingCheckpoints.Save(paths.Checkpoints, state, weights, optimizer, dropoutRandom);
+
+            double seconds = state.TrainSeconds;
+            progress?.Report(new TrainingProgress(state.Step, totalSteps, (double)Math.Min(state.Step * accumulation, batches.Count) / batches.MicroBatchesPerEpoch,
+                loss, evalLoss, lr, gradNorm, state.Tokens / Math.Max(seconds, 1e-9), TimeSpan.FromSeconds(seconds),
+                TimeSpan.FromSeconds(seconds / state.Step * (totalSteps - state.Step)), ProcessMemory.CurrentRssMegabytes()));
+            if (stop) { outcome = TrainingOutcome.StoppedAtLoss; break; }
+        }
+
+        string output;
+        if (outcome == TrainingOutcome.Cancelled)
+        {
+            // A cancelled run keeps its progress as a checkpoint to resume from; its output is not written.
+            lastCheckpoint = state.Step > 0 ? TrainingCheckpoints.Save(paths.Checkpoints, state, weights, optimizer, dropoutRandom) : lastCheckpoint;
+            output = lastCheckpoint ?? "";
+        }
+        else
+        {
+            output = weights.SaveOutput(paths.Output, options.Overwrite);
+            TrainingRecordFiles.Write(output, loaded, options, data, state, weights.Count, clock.Elapsed);
+        }
+        return new TrainingResult(outcome, state.Step, state.LastLoss, state.LastEval, state.Tokens / Math.Max(state.TrainSeconds, 1e-9),
+            ProcessMemory.PeakRssMegabytes(), weights.Count, output, lastCheckpoint, clock.Elapsed);
+    }
+
+    /// <summary>Forward and backward over micro-batches [from, to); the step's mean loss per target token and its tokens, or null if cancelled.</summary>
+    private (double Loss, long Tokens)? AccumulateStep(CausalLM model, TrainingBatches batches, int from, int to, int padId, CancellationToken cancellationToken)
+    {
+        long targetTotal = Math.Max(1, Enumerable.Range(from, to - from).Sum(batches.TargetCount));
+        double lossSum = 0;
+        long tokens = 0;
+        for (int i = from; i < to; i++)
+        {
+            if (cancellationToken.IsCancellationRequested) return null;
+            using var scope = NewDisposeScope();
+            var (ids, targets, _, count) = batches.Tensors(i, padId, model.Device);
+            lossSum += ForwardBackward(model, ids, targets, targetTotal);
+            tokens += count;
+        }
+        return (lossSum / targetTotal, tokens);
+    }
+
+    /// <summary>
+    /// One micro-batch. The head and loss run on the final hidden states cut off from the graph, a chunk of target
+    /// positions at a time, so full-vocabulary logits never exist for the whole batch; the collected gradient is
+    /// then sent back through the layers (recomputed one at a time when gradient checkpointing is on).
+    /// </summary>
+    private double ForwardBackward(CausalLM model, Tensor ids, Tensor targets, long targetTotal)
+    {
+        using var runner = options.GradientCheckpointing ? new RecomputingLayerRunner() : null;
+        var hidden = model.Hidden(ids, null, runner);
+        var boundary = hidden.detach().requires_grad_(true);
+        var mask = targets.narrow(1, 1, targets.shape[1] - 1);
+        var selected = boundary.narrow(1, 0, boundary.shape[1] - 1)[mask];
+        var labels = ids.narrow(1, 1, ids.shape[1] - 1)[mask];
+        double lossSum = 0;
+        for (long start = 0; start < selected.shape[0]; start += HeadChunkRows)
+        {
+            using var chunkScope = NewDisposeScope();
+            long rows = Math.Min(HeadChunkRows, selected.shape[0] - start);
+            var logits = model.Head(selected.narrow(0, start, rows)).to(ScalarType.Float32);
+            var loss = nn.functional.cross_entropy(logits, labels.narrow(0, start, rows), reduction: nn.Reduction.Sum);
+            lossSum += loss.item<float>();
+            (loss / targetTotal).backward(null, retain_graph: start + rows < selected.shape[0]);
+        }
+        if (boundary.grad is { } grad) hidden.backward([grad]);
+        runner?.Backward();
+        return lossSum;
+    }
+
+    /// <summary>Mean loss per target token over the evaluation set (null when there is none).</summary>
+    private double? Evaluate(CausalLM model, int padId)
+    {
+        if (data.Eval.Count == 0) return null;
+        using var noGrad = no_grad();
+        using var noDropout = AdapterDropout.Use(null);
+        var batches = TrainingBatches.Sequential(data.Eval, options.MicroBatchSize);
+        double sum = 0;
+        long count = 0;
+        for (int i = 0; i < batches.Count; i++)
+        {
+            using var scope = NewDisposeScope();
+            var (ids, targets, targetCount, _) = batches.Tensors(i, padId, model.Device);
+            sum += TokenLosses.Sum(model, ids, targets);
+            count += targetCount;
+        }
+        return count == 0 ? null : sum / count;
+    }
+}
+
+/// <summary>Where a run writes: its final output folder and its checkpoints folder.</summary>
+public sealed record TrainingPaths(string Output, string Checkpoints);

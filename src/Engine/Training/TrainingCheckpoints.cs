@@ -1,0 +1,54 @@
+using System.Text.Json;
+using WebUI.Engine.Loading;
+using static TorchSharp.torch;
+
+namespace WebUI.Engine.Training;
+
+/// <summary>
+/// Resumable checkpoints in CHECKPOINTS/checkpoint-NNNNNN/: trainable weights, optimizer moments, random state
+/// and the run's curves. Each is written in a temporary folder and renamed, so a crash never leaves half of one.
+/// </summary>
+public static class TrainingCheckpoints
+{
+    private const string StateFile = "trainer_state.json", OptimizerFile = "optimizer.safetensors", RandomKey = "__dropout_random_state";
+
+    public static string Save(string folder, TrainingState state, TrainableWeights weights, AdamW optimizer, Generator dropoutRandom)
+    {
+        Directory.CreateDirectory(folder);
+        var target = Path.Combine(folder, $"checkpoint-{state.Step:D6}");
+        var staging = $"{target}.tmp-{Guid.NewGuid():N}";
+        Directory.CreateDirectory(staging);
+        try
+        {
+            weights.SaveCheckpoint(staging);
+            using var rng = dropoutRandom.get_state();
+            SafeTensorsWriter.Write(Path.Combine(staging, OptimizerFile), optimizer.StateTensors().Append(KeyValuePair.Create(RandomKey, rng)),
+                new Dictionary<string, string> { ["optimizer_steps"] = optimizer.Steps.ToString() });
+            AtomicFile.WriteAllText(Path.Combine(staging, StateFile), JsonSerializer.Serialize(state));
+            if (Directory.Exists(target)) Directory.Delete(target, recursive: true);
+            Directory.Move(staging, target);
+            return target;
+        }
+        finally
+        {
+            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+        }
+    }
+
+    public static string? Newest(string folder) => Directory.Exists(folder)
+        ? Directory.GetDirectories(folder, "checkpoint-*").Where(d => !d.Contains(".tmp-") && File.Exists(Path.Combine(d, StateFile))).Order().LastOrDefault()
+        : null;
+
+    /// <summary>Loads the newest checkpoint into the weights, optimizer and dropout generator; the state to continue from.</summary>
+    public static TrainingState RestoreNewest(string folder, TrainableWeights weights, AdamW optimizer, Generator dropoutRandom)
+    {
+        var newest = Newest(folder) ?? throw new InvalidOperationException($"nothing to resume: no checkpoint in {folder}");
+        var state = JsonSerializer.Deserialize<TrainingState>(File.ReadAllText(Path.Combine(newest, StateFile)))
+            ?? throw new InvalidModelException($"{newest}: unreadable {StateFile}");
+        weights.LoadCheckpoint(newest);
+        using var file = SafeTensorsFile.Open(Path.Combine(newest, OptimizerFile));
+        optimizer.Restore(int.Parse(file.Metadata["optimizer_steps"]), name => file.Read(name));
+        using (var rng = file.Read(RandomKey)) dropoutRandom.set_state(rng);
+        return state with { SessionStart = state.TrainSeconds };
+    }
+}

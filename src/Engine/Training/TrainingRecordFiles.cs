@@ -1,0 +1,59 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using WebUI.Engine.Loading;
+
+namespace WebUI.Engine.Training;
+
+/// <summary>
+/// training_parameters.json (every option, the base model, the dataset files with their SHA-256) and
+/// training_log.json (curves and final metrics) beside each output, so every version traces back to what made it.
+/// </summary>
+public static class TrainingRecordFiles
+{
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    public static void Write(string folder, LoadedModel model, TrainingOptions options, BuiltDataset data, TrainingState state, long trainable, TimeSpan duration)
+    {
+        var o = options;
+        var d = o.Data;
+        var parameters = new JsonObject
+        {
+            ["output_name"] = o.OutputName, ["method"] = o.Method.ToString().ToLowerInvariant(),
+            ["base_model"] = model.Source.Name, ["base_model_path"] = model.Source.Path, ["architecture"] = model.Config.HfArchitecture,
+            ["lora"] = o.Method == TrainingMethod.Lora ? new JsonObject
+            {
+                ["rank"] = o.Lora.Rank, ["alpha"] = o.Lora.Alpha, ["dropout"] = o.Lora.Dropout,
+                ["target_modules"] = o.Lora.TargetModules is null ? "all-linear" : new JsonArray([.. o.Lora.TargetModules.Select(t => (JsonNode)t)]),
+            } : null,
+            ["learning_rate"] = o.LearningRate, ["scheduler"] = o.Scheduler.ToString(), ["warmup_steps"] = o.WarmupSteps,
+            ["epochs"] = o.Epochs, ["micro_batch_size"] = o.MicroBatchSize, ["batch_size"] = o.BatchSize,
+            ["gradient_accumulation"] = o.GradientAccumulation, ["max_grad_norm"] = o.MaxGradNorm, ["weight_decay"] = o.WeightDecay,
+            ["eval_every"] = o.EvalEvery, ["save_every"] = o.SaveEvery, ["stop_at_loss"] = o.StopAtLoss, ["seed"] = o.Seed,
+            ["gradient_checkpointing"] = o.GradientCheckpointing, ["freeze_embeddings"] = o.FreezeEmbeddings,
+            ["dataset"] = FileRecord(d.DatasetPath), ["format"] = d.FormatPath is null ? null : FileRecord(d.FormatPath),
+            ["eval_dataset"] = d.EvalDatasetPath is null ? null : FileRecord(d.EvalDatasetPath), ["eval_fraction"] = d.EvalFraction,
+            ["dataset_kind"] = data.Kind.ToString(), ["cutoff"] = d.Cutoff, ["overlap"] = d.Overlap, ["hard_cut"] = d.HardCut,
+            ["add_eos"] = d.AddEos, ["train_only_after"] = d.TrainOnlyAfter, ["chat_template"] = d.ChatTemplate?.Name,
+        };
+        var log = new JsonObject
+        {
+            ["steps"] = state.Step, ["train_loss"] = state.LastLoss, ["eval_loss"] = state.LastEval,
+            ["duration_seconds"] = duration.TotalSeconds, ["train_seconds"] = state.TrainSeconds, ["tokens"] = state.Tokens,
+            ["tokens_per_second"] = state.Tokens / Math.Max(state.TrainSeconds, 1e-9), ["peak_memory_mb"] = ProcessMemory.PeakRssMegabytes(),
+            ["trainable_parameters"] = trainable, ["train_examples"] = data.Train.Count, ["eval_examples"] = data.Eval.Count,
+            ["train_curve"] = Curve(state.TrainLoss), ["eval_curve"] = Curve(state.EvalLoss),
+        };
+        AtomicFile.WriteAllText(Path.Combine(folder, "training_parameters.json"), parameters.ToJsonString(Indented));
+        AtomicFile.WriteAllText(Path.Combine(folder, "training_log.json"), log.ToJsonString(Indented));
+    }
+
+    private static JsonArray Curve(IEnumerable<LossPoint> points) =>
+        new([.. points.Select(p => (JsonNode)new JsonObject { ["step"] = p.Step, ["loss"] = p.Loss })]);
+
+    private static JsonObject FileRecord(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return new JsonObject { ["file"] = Path.GetFileName(path), ["sha256"] = Convert.ToHexStringLower(SHA256.HashData(stream)) };
+    }
+}

@@ -1,0 +1,34 @@
+using WebUI.Engine.Loading;
+using WebUI.Engine.Studio;
+
+namespace WebUI.Engine.Training;
+
+/// <summary>
+/// A run checked and ready: output name free (or overwrite/resume asked for), dataset built and within the model's
+/// context. Everything that can be rejected is rejected here, before any training time is spent.
+/// </summary>
+public sealed record TrainingRun(BuiltDataset Data, Trainer Trainer, TrainingPaths Paths)
+{
+    public static TrainingRun Prepare(LoadedModel model, TrainingOptions options, StudioPaths paths)
+    {
+        options.Validate();
+        var output = StudioPaths.Inside(options.Method == TrainingMethod.Lora ? paths.Loras : paths.Models, options.OutputName);
+        var checkpoints = StudioPaths.Inside(paths.Checkpoints, options.OutputName);
+        if (options.Resume && TrainingCheckpoints.Newest(checkpoints) is null)
+            throw new InvalidOperationException($"nothing to resume for '{options.OutputName}': no checkpoint in {checkpoints}");
+        if (!options.Resume && !options.Overwrite)
+        {
+            if (Directory.Exists(output))
+                throw new IOException($"{output} already exists; choose another name, or overwrite it (the old one is kept as a backup)");
+            if (TrainingCheckpoints.Newest(checkpoints) is not null)
+                throw new IOException($"an interrupted run named '{options.OutputName}' has checkpoints in {checkpoints}; resume it, overwrite it, or choose another name");
+        }
+        if (options.Data.Cutoff > model.Config.MaxPositions)
+            throw new ArgumentException($"cutoff {options.Data.Cutoff} exceeds the model's context of {model.Config.MaxPositions} tokens");
+        var data = DatasetBuilder.Build(options.Data, model.Tokenizer);
+        if (options.Overwrite && Directory.Exists(checkpoints))
+            Directory.Move(checkpoints, $"{checkpoints}.backup-{DateTime.Now:yyyyMMdd-HHmmss}");
+        var runPaths = new TrainingPaths(output, checkpoints);
+        return new TrainingRun(data, new Trainer(model, options, data, runPaths), runPaths);
+    }
+}
