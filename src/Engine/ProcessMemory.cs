@@ -10,6 +10,18 @@ public static class ProcessMemory
         try { File.WriteAllText("/proc/self/clear_refs", "5"); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
+    /// <summary>
+    /// Hands freed heap pages back to the OS. Training allocates many mid-sized tensors per step, which glibc keeps
+    /// (fragmented) after they are freed; without this the resident size creeps up by hundreds of MB per step.
+    /// </summary>
+    public static void ReturnFreedMemory()
+    {
+        if (OperatingSystem.IsLinux()) malloc_trim(0);
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "malloc_trim")]
+    private static extern int malloc_trim(nuint pad);
+
     public static double PeakRssMegabytes() => Status("VmHWM:");
 
     public static double CurrentRssMegabytes() => Status("VmRSS:");

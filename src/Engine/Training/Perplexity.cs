@@ -32,7 +32,7 @@ public static class Perplexity
             var window = tensor(ids[(int)start..(int)stop], [1, stop - start], device: model.Model.Device);
             var targets = new bool[stop - start];
             for (long t = Math.Max(end, start + 1); t < stop; t++) targets[t - start] = true;
-            sum += TokenLosses.Sum(model.Model, window, tensor(targets, [1, stop - start], device: model.Model.Device));
+            sum += TokenLosses.Sum(model.Model, model.Model.Hidden(window), window, tensor(targets, [1, stop - start], device: model.Model.Device));
             scored += targets.LongCount(b => b);
             end = stop;
         }

@@ -4,22 +4,34 @@ using static TorchSharp.torch;
 
 namespace WebUI.Engine.Training;
 
-/// <summary>Summed next-token cross-entropy over target positions, without gradients; shared by evaluation and perplexity.</summary>
+/// <summary>
+/// Summed next-token cross-entropy over target positions, computed a chunk of positions at a time so that
+/// full-vocabulary logits never exist for a whole batch (256 rows of a 49k vocabulary is ~50 MB).
+/// </summary>
 public static class TokenLosses
 {
-    public static double Sum(CausalLM model, Tensor ids, Tensor targets)
+    private const int ChunkRows = 256;
+
+    /// <summary>
+    /// <paramref name="hidden"/> [batch, tokens, hidden] are the final hidden states of <paramref name="ids"/>.
+    /// With <paramref name="backwardScale"/>, each chunk's loss times it is back-propagated as soon as it is computed.
+    /// </summary>
+    public static double Sum(CausalLM model, Tensor hidden, Tensor ids, Tensor targets, double? backwardScale = null)
     {
         using var scope = NewDisposeScope();
-        var hidden = model.Hidden(ids);
         var mask = targets.narrow(1, 1, targets.shape[1] - 1);
         var selected = hidden.narrow(1, 0, hidden.shape[1] - 1)[mask];
         var labels = ids.narrow(1, 1, ids.shape[1] - 1)[mask];
         double sum = 0;
-        for (long start = 0; start < selected.shape[0]; start += 1024)
+        for (long start = 0; start < selected.shape[0]; start += ChunkRows)
         {
-            long rows = Math.Min(1024, selected.shape[0] - start);
+            using var chunkScope = NewDisposeScope();
+            long rows = Math.Min(ChunkRows, selected.shape[0] - start);
             var logits = model.Head(selected.narrow(0, start, rows)).to(ScalarType.Float32);
-            sum += nn.functional.cross_entropy(logits, labels.narrow(0, start, rows), reduction: nn.Reduction.Sum).item<float>();
+            var loss = nn.functional.cross_entropy(logits, labels.narrow(0, start, rows), reduction: nn.Reduction.Sum);
+            sum += loss.item<float>();
+            // The chunks share the gather from hidden, so its graph must outlive all but the last backward.
+            if (backwardScale is { } scale) (loss * scale).backward(null, retain_graph: start + rows < selected.shape[0]);
         }
         return sum;
     }

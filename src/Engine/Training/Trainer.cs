@@ -13,8 +13,6 @@ namespace WebUI.Engine.Training;
 /// </summary>
 public sealed class Trainer(LoadedModel loaded, TrainingOptions options, BuiltDataset data, TrainingPaths paths)
 {
-    private const int HeadChunkRows = 1024;  // logits are computed this many target positions at a time
-
     public TrainingResult Run(IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
         options.Validate();
@@ -95,37 +93,27 @@ public sealed class Trainer(LoadedModel loaded, TrainingOptions options, BuiltDa
         for (int i = from; i < to; i++)
         {
             if (cancellationToken.IsCancellationRequested) return null;
-            using var scope = NewDisposeScope();
-            var (ids, targets, _, count) = batches.Tensors(i, padId, model.Device);
-            lossSum += ForwardBackward(model, ids, targets, targetTotal);
-            tokens += count;
+            using (var scope = NewDisposeScope())
+            {
+                var (ids, targets, _, count) = batches.Tensors(i, padId, model.Device);
+                lossSum += ForwardBackward(model, ids, targets, targetTotal);
+                tokens += count;
+            }
+            ProcessMemory.ReturnFreedMemory();
         }
         return (lossSum / targetTotal, tokens);
     }
 
     /// <summary>
-    /// One micro-batch. The head and loss run on the final hidden states cut off from the graph, a chunk of target
-    /// positions at a time, so full-vocabulary logits never exist for the whole batch; the collected gradient is
-    /// then sent back through the layers (recomputed one at a time when gradient checkpointing is on).
+    /// One micro-batch. The head and loss run on the final hidden states cut off from the graph, so the layers'
+    /// graph is walked once with the gradient collected there (recomputed layer by layer with gradient checkpointing).
     /// </summary>
     private double ForwardBackward(CausalLM model, Tensor ids, Tensor targets, long targetTotal)
     {
         using var runner = options.GradientCheckpointing ? new RecomputingLayerRunner() : null;
         var hidden = model.Hidden(ids, null, runner);
         var boundary = hidden.detach().requires_grad_(true);
-        var mask = targets.narrow(1, 1, targets.shape[1] - 1);
-        var selected = boundary.narrow(1, 0, boundary.shape[1] - 1)[mask];
-        var labels = ids.narrow(1, 1, ids.shape[1] - 1)[mask];
-        double lossSum = 0;
-        for (long start = 0; start < selected.shape[0]; start += HeadChunkRows)
-        {
-            using var chunkScope = NewDisposeScope();
-            long rows = Math.Min(HeadChunkRows, selected.shape[0] - start);
-            var logits = model.Head(selected.narrow(0, start, rows)).to(ScalarType.Float32);
-            var loss = nn.functional.cross_entropy(logits, labels.narrow(0, start, rows), reduction: nn.Reduction.Sum);
-            lossSum += loss.item<float>();
-            (loss / targetTotal).backward(null, retain_graph: start + rows < selected.shape[0]);
-        }
+        double lossSum = TokenLosses.Sum(model, boundary, ids, targets, backwardScale: 1.0 / targetTotal);
         if (boundary.grad is { } grad) hidden.backward([grad]);
         runner?.Backward();
         return lossSum;
@@ -144,7 +132,7 @@ public sealed class Trainer(LoadedModel loaded, TrainingOptions options, BuiltDa
         {
             using var scope = NewDisposeScope();
             var (ids, targets, targetCount, _) = batches.Tensors(i, padId, model.Device);
-            sum += TokenLosses.Sum(model, ids, targets);
+            sum += TokenLosses.Sum(model, model.Hidden(ids), ids, targets);
             count += targetCount;
         }
         return count == 0 ? null : sum / count;
