@@ -1,69 +1,60 @@
-using System.Globalization;
+using System.Diagnostics;
 using WebUI.Engine;
-using WebUI.Engine.Generation;
 using WebUI.Engine.Loading;
 using WebUI.Engine.Modeling;
 
 namespace WebUI.Cli;
 
 /// <summary>
-/// `bench`: prefill and decode speed, time to first token for a 128-token prompt, and peak RSS, for stories260K and
-/// for a random-weight model of SmolLM2-135M's exact shape. Prints a Markdown table for README.
+/// `bench`: inference speed and memory, then LoRA against full fine-tuning, for stories260K and for a random-weight
+/// model of SmolLM2-135M's exact shape. Each case runs in a child process so that every peak RSS is its own.
+/// Prints Markdown tables for README. `bench --case NAME` runs one case.
 /// </summary>
 public static class BenchCommand
 {
-    private const int PromptTokens = 128;
+    private static readonly string[] InferenceCases = ["inference-stories", "inference-135m"];
+    private static readonly string[] TrainingCases = ["lora-stories", "full-stories", "lora-135m", "full-135m"];
 
     public static async Task<int> RunAsync(string[] args)
     {
         var cl = new CommandLine(args, new HashSet<string>());
-        var stories = cl.String("stories") ?? SharedPath("stories260K");
-        var tokenizerDir = cl.String("tokenizer") ?? SharedPath("smollm2-135m-instruct-tokenizer");
-        int newTokens = cl.Number<int>("new-tokens") ?? 128;
+        var only = cl.String("case");
+        var bench = new BenchModels(cl.String("stories") ?? SharedPath("stories260K"), cl.String("tokenizer") ?? SharedPath("smollm2-135m-instruct-tokenizer"));
         cl.RejectUnknown();
+        if (only is not null) return await RunCase(only, bench);
 
-        using var worker = new TorchWorker("bench");
-        var device = ComputeDevice.Detect();
-        Console.WriteLine($"device: {device}, threads: {TorchSharp.torch.get_num_threads()}, cores: {Environment.ProcessorCount}");
+        Console.WriteLine($"device: {ComputeDevice.Detect()}, threads: {TorchSharp.torch.get_num_threads()}, cores: {Environment.ProcessorCount}");
         Console.WriteLine();
-        Console.WriteLine("| model | parameters | prefill tokens/s | time to first token | decode tokens/s | peak RSS |");
-        Console.WriteLine("|---|---:|---:|---:|---:|---:|");
-        await Measure(worker, "stories260K", () => ModelLoader.Load(stories, device), newTokens);
-        await Measure(worker, "SmolLM2-135M shape, random weights", () =>
-        {
-            var tokenizer = TokenizerLoader.FromFolder(tokenizerDir);
-            return RandomModel.Create(SmolLm2Shape, tokenizer, new ModelSource(tokenizerDir, ModelFormat.HuggingFace, tokenizerDir, null), device);
-        }, newTokens);
+        Console.WriteLine(BenchInference.Header);
+        foreach (var name in InferenceCases) await Child(name, bench);
+        Console.WriteLine();
+        Console.WriteLine(BenchTraining.Header);
+        foreach (var name in TrainingCases) await Child(name, bench);
         return 0;
     }
 
-    public static ModelConfig SmolLm2Shape { get; } = new()
+    private static Task<int> RunCase(string name, BenchModels bench) => name switch
     {
-        Family = ModelFamily.Llama, VocabSize = 49152, HiddenSize = 576, IntermediateSize = 1536, NumLayers = 30,
-        NumHeads = 9, NumKvHeads = 3, MaxPositions = 2048, NormEps = 1e-5, RopeTheta = 100000, TieWordEmbeddings = true,
+        "inference-stories" => BenchInference.Run("stories260K", bench.Stories),
+        "inference-135m" => BenchInference.Run("SmolLM2-135M shape, random", bench.Random135M),
+        "lora-stories" => BenchTraining.Run("stories260K", bench, bench.Stories, Engine.Training.TrainingMethod.Lora, steps: 0),
+        "full-stories" => BenchTraining.Run("stories260K", bench, bench.Stories, Engine.Training.TrainingMethod.Full, steps: 0),
+        "lora-135m" => BenchTraining.Run("SmolLM2-135M shape, random", bench, bench.Random135M, Engine.Training.TrainingMethod.Lora, steps: 4),
+        "full-135m" => BenchTraining.Run("SmolLM2-135M shape, random", bench, bench.Random135M, Engine.Training.TrainingMethod.Full, steps: 4),
+        _ => throw new UsageException($"unknown bench case '{name}' (cases: {string.Join(", ", InferenceCases.Concat(TrainingCases))})"),
     };
 
-    private static async Task Measure(TorchWorker worker, string name, Func<LoadedModel> load, int newTokens)
+    // The same executable, one case, its table row passed through.
+    private static async Task Child(string name, BenchModels bench)
     {
-        ProcessMemory.ResetPeak();
-        using var model = await worker.Run(load);
-        var generator = new TextGenerator(worker, model);
-        var random = new Random(1234);
-        var prompt = Enumerable.Range(0, PromptTokens).Select(_ => random.Next(3, model.Config.VocabSize)).ToArray();
-        var options = new GenerationOptions { Temperature = 0, MaxNewTokens = newTokens, StopAtEos = false };
-        await Run(generator, prompt, options with { MaxNewTokens = 4 });  // warm-up: first-call allocations and kernel selection
-        var stats = new List<GenerationStats>();
-        for (int i = 0; i < 3; i++) stats.Add(await Run(generator, prompt, options));
-        var best = stats.MaxBy(s => s.DecodeTokensPerSecond)!;
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"| {name} | {model.Model.ParameterCount() / 1e6:F2} M | {stats.Max(s => s.PrefillTokensPerSecond):F0} | {stats.Min(s => s.TimeToFirstToken.TotalMilliseconds):F1} ms | {best.DecodeTokensPerSecond:F1} | {ProcessMemory.PeakRssMegabytes():F0} MB |"));
-    }
-
-    private static async Task<GenerationStats> Run(TextGenerator generator, int[] prompt, GenerationOptions options)
-    {
-        GenerationStats? stats = null;
-        await foreach (var chunk in generator.GenerateAsync(prompt, options)) stats ??= chunk.Stats;
-        return stats!;
+        var self = Environment.ProcessPath!;
+        var start = new ProcessStartInfo(self) { RedirectStandardOutput = true };
+        if (Path.GetFileNameWithoutExtension(self) == "dotnet") start.ArgumentList.Add(Environment.GetCommandLineArgs()[0]);
+        foreach (var a in new[] { "bench", "--case", name, "--stories", bench.StoriesPath, "--tokenizer", bench.TokenizerPath }) start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        Console.WriteLine((await process.StandardOutput.ReadToEndAsync()).TrimEnd());
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0) Console.WriteLine($"| {name} | failed (exit {process.ExitCode}) |");
     }
 
     /// <summary>../shared/models/NAME found by walking up from the working directory.</summary>
@@ -76,4 +67,19 @@ public static class BenchCommand
         }
         throw new UsageException($"shared/models/{name} not found above {Environment.CurrentDirectory}; pass its path");
     }
+}
+
+/// <summary>The two benchmark models: the real stories260K, and SmolLM2-135M's shape with random weights and its real tokenizer.</summary>
+public sealed record BenchModels(string StoriesPath, string TokenizerPath)
+{
+    public static ModelConfig SmolLm2Shape { get; } = new()
+    {
+        Family = ModelFamily.Llama, VocabSize = 49152, HiddenSize = 576, IntermediateSize = 1536, NumLayers = 30,
+        NumHeads = 9, NumKvHeads = 3, MaxPositions = 2048, NormEps = 1e-5, RopeTheta = 100000, TieWordEmbeddings = true,
+    };
+
+    public LoadedModel Stories() => ModelLoader.Load(StoriesPath);
+
+    public LoadedModel Random135M() => RandomModel.Create(SmolLm2Shape, TokenizerLoader.FromFolder(TokenizerPath),
+        new ModelSource(TokenizerPath, ModelFormat.HuggingFace, TokenizerPath, null), ComputeDevice.Detect());
 }

@@ -1,12 +1,14 @@
 namespace WebUI.Cli;
 
-/// <summary>The app's scriptable commands: generate, convert, bench. Anything else starts the web server.</summary>
+/// <summary>The app's scriptable commands: generate, convert, train, eval, bench. Anything else starts the web server.</summary>
 public static class CliProgram
 {
     private static readonly Dictionary<string, Func<string[], Task<int>>> Commands = new()
     {
         ["generate"] = GenerateCommand.RunAsync,
         ["convert"] = ConvertCommand.RunAsync,
+        ["train"] = TrainCommand.RunAsync,
+        ["eval"] = EvalCommand.RunAsync,
         ["bench"] = BenchCommand.RunAsync,
     };
 

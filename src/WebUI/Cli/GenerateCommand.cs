@@ -5,7 +5,7 @@ using WebUI.Engine.Loading;
 
 namespace WebUI.Cli;
 
-/// <summary>`generate --model PATH --prompt TEXT ...`: the continuation on stdout, one stats line on stderr.</summary>
+/// <summary>`generate --model PATH --prompt TEXT [--lora NAME[:WEIGHT],...] ...`: the continuation on stdout, one stats line on stderr.</summary>
 public static class GenerateCommand
 {
     public static async Task<int> RunAsync(string[] args)
@@ -13,6 +13,7 @@ public static class GenerateCommand
         var cl = new CommandLine(args, new HashSet<string>());
         var modelPath = cl.Required("model");
         var prompt = cl.Required("prompt");
+        var loras = cl.String("lora");
         var defaults = new GenerationOptions();
         var options = new GenerationOptions
         {
@@ -29,6 +30,8 @@ public static class GenerateCommand
 
         using var worker = new TorchWorker("generate");
         using var model = await worker.Run(() => ModelLoader.Load(modelPath));
+        // Adapters act on the thread that generates, which is the worker's.
+        using var adapters = await worker.Run(() => CliAdapters.Activate(model, loras));
         using var cancel = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
         var stdout = Console.Out;

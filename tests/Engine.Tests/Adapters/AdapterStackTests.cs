@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using WebUI.Engine.Adapters;
 using WebUI.Engine.Modeling;
 using static TorchSharp.torch;
@@ -72,22 +71,19 @@ public sealed class AdapterStackTests
     }
 
     [Fact]
-    public void Switching_adapters_is_a_reference_swap_and_takes_well_under_50_ms()
+    public void Switching_adapters_is_a_reference_swap_that_leaves_the_base_weights_alone()
     {
         using var model = TinyModels.Create(ModelFamily.Llama);
         using var first = TestAdapters.Random(model, seed: 1);
         using var second = TestAdapters.Random(model, seed: 2);
         var stack = new AdapterStack(model.Model);
-        stack.Activate([(first, 1.0)]);  // warm-up (JIT)
+        stack.Activate([(first, 1.0)]);
         const string path = "model.layers.0.self_attn.q_proj";
         var q = model.Model.Projections().Single(p => p.Path == path).Linear;
         var baseWeight = q.Weight;
 
-        var clock = Stopwatch.StartNew();
         stack.Activate([(second, 1.0), (first, 0.5)]);
-        clock.Stop();
 
-        Assert.True(clock.Elapsed.TotalMilliseconds < 50, $"activation took {clock.Elapsed.TotalMilliseconds:F1} ms");
         Assert.Same(baseWeight, q.Weight);
         Assert.Same(second.Weights[path].A, q.Branches[0].A);
         Assert.Same(first.Weights[path].B, q.Branches[1].B);

@@ -1,0 +1,89 @@
+using TorchSharp;
+using WebUI.Engine;
+using WebUI.Engine.Adapters;
+using WebUI.Engine.Loading;
+using WebUI.Engine.Studio;
+using WebUI.Engine.Training;
+
+namespace WebUI.Tests;
+
+public sealed class TrainingRunTests(StoriesFixture fixture) : IClassFixture<StoriesFixture>
+{
+    private TrainingOptions Options(string name) => new()
+    {
+        OutputName = name, Method = TrainingMethod.Lora,
+        Data = new DatasetOptions { DatasetPath = Path.Combine(fixture.Paths.Datasets, "sue.txt"), Cutoff = 96, Overlap = 0, EvalFraction = 0.1 },
+        LearningRate = 2e-3, Epochs = 1, MicroBatchSize = 8, BatchSize = 16, EvalEvery = 2, SaveEvery = 3, Seed = 3,
+        Lora = new LoraOptions { Rank = 4, Alpha = 8, Dropout = 0.1 },
+    };
+
+    [Fact]
+    public async Task A_cancelled_run_resumes_with_the_step_count_and_reaches_the_same_final_loss()
+    {
+        var whole = await Train(Options("whole"), cancelAtStep: null);
+        var first = await Train(Options("split"), cancelAtStep: 4);
+        Assert.Equal(TrainingOutcome.Cancelled, first.Result.Outcome);
+        Assert.Equal(4, first.Result.Steps);
+        Assert.NotNull(first.Result.CheckpointPath);
+        Assert.False(Directory.Exists(Path.Combine(fixture.Paths.Loras, "split")), "a cancelled run must not write its output");
+
+        var resumed = await Train(Options("split") with { Resume = true }, cancelAtStep: null);
+        Assert.Equal(5, resumed.Progress[0].Step);
+        Assert.Equal(whole.Result.Steps, resumed.Result.Steps);
+        Assert.Equal(whole.Result.TrainLoss, resumed.Result.TrainLoss, 5);
+        Assert.Equal(whole.Result.EvalLoss!.Value, resumed.Result.EvalLoss!.Value, 5);
+        Assert.Equal(whole.Progress.Select(p => Math.Round(p.TrainLoss, 5)), first.Progress.Concat(resumed.Progress).Select(p => Math.Round(p.TrainLoss, 5)));
+    }
+
+    [Fact]
+    public async Task Progress_counts_optimizer_steps_and_reports_eval_loss_and_rates()
+    {
+        var run = await Train(Options("progress"), cancelAtStep: null);
+        Assert.Equal(Enumerable.Range(1, run.Result.Steps), run.Progress.Select(p => p.Step));
+        Assert.All(run.Progress, p => Assert.Equal(run.Result.Steps, p.TotalSteps));
+        Assert.Contains(run.Progress, p => p.EvalLoss is not null);
+        Assert.All(run.Progress, p => Assert.True(p.TokensPerSecond > 0 && p.MemoryMegabytes > 0 && p.LearningRate > 0));
+    }
+
+    [Fact]
+    public async Task An_existing_output_is_refused_unless_overwritten_and_then_kept_as_backup()
+    {
+        var first = await Train(Options("taken") with { SaveEvery = 0 }, cancelAtStep: null);
+        var error = await Assert.ThrowsAsync<IOException>(() => Train(Options("taken"), cancelAtStep: null));
+        Assert.Contains("already exists", error.Message);
+        await Train(Options("taken") with { Overwrite = true, SaveEvery = 0 }, cancelAtStep: null);
+        Assert.Single(Directory.GetDirectories(fixture.Paths.Loras, "taken.backup-*"));
+        Assert.True(File.Exists(Path.Combine(first.Result.OutputPath, "adapter_config.json")));
+    }
+
+    [Fact]
+    public async Task Dispose_scope_statistics_stay_flat_across_training_steps()
+    {
+        var live = new List<long>();
+        await fixture.Worker.Run(() =>
+        {
+            using var model = ModelLoader.Load(fixture.StoriesPath, ComputeDevice.Cpu);
+            var options = Options("flat") with { SaveEvery = 0, EvalEvery = 0, Epochs = 3, Data = Options("flat").Data with { EvalFraction = 0 } };
+            TrainingRun.Prepare(model, options, fixture.Paths).Trainer
+                .Run(new SyncProgress<TrainingProgress>(_ => live.Add(DisposeScopeManager.Statistics.ThreadTotalLiveCount)), CancellationToken.None);
+        });
+        Assert.True(live.Count >= 6);
+        Assert.All(live.Skip(2), count => Assert.Equal(live[2], count));
+    }
+
+    private async Task<(TrainingResult Result, List<TrainingProgress> Progress)> Train(TrainingOptions options, int? cancelAtStep)
+    {
+        var progress = new List<TrainingProgress>();
+        using var cancel = new CancellationTokenSource();
+        var result = await fixture.Worker.Run(() =>
+        {
+            using var model = ModelLoader.Load(fixture.StoriesPath, ComputeDevice.Cpu);
+            return TrainingRun.Prepare(model, options, fixture.Paths).Trainer.Run(new SyncProgress<TrainingProgress>(p =>
+            {
+                progress.Add(p);
+                if (p.Step == cancelAtStep) cancel.Cancel();
+            }), cancel.Token);
+        });
+        return (result, progress);
+    }
+}
