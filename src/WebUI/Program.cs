@@ -1,19 +1,10 @@
-using WebUI.Cli;
 using WebUI;
-using WebUI.Components;
+using WebUI.Cli;
+using WebUI.Engine.Studio;
 
 if (CliProgram.IsCommand(args)) return await CliProgram.RunAsync(args);
 
-var (url, rest) = ServerAddress.Parse(args);
-var builder = WebApplication.CreateBuilder(rest);
-builder.WebHost.UseUrls(url);
-builder.Services.AddRazorComponents().AddInteractiveServerComponents();
-
-var app = builder.Build();
-if (!app.Environment.IsDevelopment()) app.UseExceptionHandler("/Error", createScopeForErrors: true);
-app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
-app.UseAntiforgery();
-app.MapStaticAssets();
-app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+// The app is put together in StudioApp.cs (services and endpoints go in its two marked regions), shared with the tests.
+var app = StudioApp.Build(args, StudioPaths.ForCurrentDirectory());
 await app.RunAsync();
 return 0;

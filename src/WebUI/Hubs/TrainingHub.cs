@@ -1,0 +1,59 @@
+using System.Threading.Channels;
+using Microsoft.AspNetCore.SignalR;
+using WebUI.Engine.Studio;
+
+namespace WebUI.Hubs;
+
+/// <summary>
+/// /hubs/training: every event of the training job ("TrainingEvent" messages) goes to every connected client;
+/// a client that connects mid-run asks for <see cref="Snapshot"/> to catch up.
+/// </summary>
+public sealed class TrainingHub(StudioEngine engine) : Hub
+{
+    public const string Path = "/hubs/training";
+    public const string EventMethod = "TrainingEvent";
+
+    public TrainingSnapshot Snapshot() => engine.Training;
+}
+
+/// <summary>
+/// Forwards the engine's training events to the hub's clients for the app's whole lifetime, one at a time and in the
+/// order they happened (concurrent sends could overtake each other, and a progress chart wants steps in order).
+/// </summary>
+public sealed class TrainingBroadcaster(StudioEngine engine, IHubContext<TrainingHub> hub, ILogger<TrainingBroadcaster> log) : IHostedService
+{
+    private readonly Channel<TrainingEvent> queue = Channel.CreateUnbounded<TrainingEvent>(new UnboundedChannelOptions { SingleReader = true });
+    private Task? sending;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        engine.TrainingEvents += Enqueue;
+        sending = SendAllAsync();
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        engine.TrainingEvents -= Enqueue;
+        queue.Writer.TryComplete();
+        if (sending is not null) await sending.WaitAsync(cancellationToken);
+    }
+
+    // Raised on the training thread: hand off without waiting, so training never blocks on a slow client.
+    private void Enqueue(TrainingEvent e) => queue.Writer.TryWrite(e);
+
+    private async Task SendAllAsync()
+    {
+        await foreach (var e in queue.Reader.ReadAllAsync())
+        {
+            try
+            {
+                await hub.Clients.All.SendAsync(TrainingHub.EventMethod, e);
+            }
+            catch (Exception error)
+            {
+                log.LogWarning(error, "broadcasting a training event failed");
+            }
+        }
+    }
+}

@@ -1,0 +1,137 @@
+using Bunit;
+using Bunit.Rendering;
+using WebUI.Components.Pages;
+using WebUI.Engine.Generation;
+
+namespace WebUI.Tests.Components;
+
+public sealed class ChatTabTests : StudioTestContext
+{
+    private async Task<IRenderedComponent<ContainerFragment>> ChatWithModelAsync()
+    {
+        await Engine.LoadModelAsync(ModelName);
+        return RenderWithProviders<Chat>();
+    }
+
+    private static void Send(IRenderedComponent<ContainerFragment> page, string text)
+    {
+        page.Find("textarea[aria-label=Message]").Input(text);
+        page.Find("button:contains('Send')").Click();
+    }
+
+    private static string LastReply(IRenderedComponent<ContainerFragment> page) =>
+        page.FindAll(".studio-message[data-role=assistant] .studio-message-text").Last().TextContent;
+
+    [Fact]
+    public async Task Plain_text_prompt_streams_the_story_greedily()
+    {
+        var page = await ChatWithModelAsync();
+        Assert.Equal(ChatTemplate.PlainText.Name, Field(page, "Template").GetAttribute("value"));
+        Field(page, "Temperature").Input("0");
+
+        Send(page, "Once upon a time");
+
+        page.WaitForAssertion(() => Assert.Contains("there was a little girl", LastReply(page)));
+        page.WaitForAssertion(() => Assert.NotNull(page.Find(".studio-message-meta")));
+        Assert.Equal("Once upon a time", page.Find(".studio-message[data-role=user] .studio-message-text").TextContent);
+    }
+
+    [Fact]
+    public async Task Continue_lengthens_the_last_reply_in_place()
+    {
+        var page = await ChatWithModelAsync();
+        Field(page, "Temperature").Input("0");
+        Field(page, "Max new tokens").Input("4");
+        Send(page, "Once upon a time");
+        page.WaitForAssertion(() => Assert.Contains("reached max new tokens", page.Find(".studio-message-meta").TextContent));
+        var first = LastReply(page);
+
+        page.Find("button:contains('Continue')").Click();
+
+        page.WaitForAssertion(() => Assert.True(LastReply(page).Length > first.Length, $"'{LastReply(page)}' did not grow from '{first}'"));
+        Assert.StartsWith(first, LastReply(page));
+        Assert.Single(page.FindAll(".studio-message[data-role=assistant]"));
+    }
+
+    [Fact]
+    public async Task Regenerate_replaces_the_last_reply_and_Clear_empties_the_conversation()
+    {
+        var page = await ChatWithModelAsync();
+        Field(page, "Temperature").Input("0");
+        Send(page, "Once upon a time");
+        page.WaitForAssertion(() => Assert.NotNull(page.Find(".studio-message-meta")));
+
+        page.Find("button:contains('Regenerate')").Click();
+
+        page.WaitForAssertion(() => Assert.Contains("there was a little girl", LastReply(page)));
+        page.WaitForAssertion(() => Assert.NotNull(page.Find(".studio-message-meta")));
+        Assert.Single(page.FindAll(".studio-message[data-role=assistant]"));
+        Assert.Single(page.FindAll(".studio-message[data-role=user]"));
+
+        page.Find("button:contains('Clear')").Click();
+
+        Assert.Empty(page.FindAll(".studio-message"));
+        Assert.Empty(Directory.GetFiles(Engine.Paths.ChatLogs, "*.json"));
+    }
+
+    [Fact]
+    public async Task Adapter_picker_lists_None_and_every_adapter_and_switches_it()
+    {
+        WriteAdapter("sue");
+        var page = await ChatWithModelAsync();
+        Assert.Equal("None", Field(page, "Adapter").GetAttribute("value"));
+
+        Field(page, "Adapter").MouseDown();
+        var items = page.WaitForElements(".mud-popover-open .mud-list-item");
+        Assert.Equal(["None", "sue"], items.Select(i => i.TextContent.Trim()));
+        items.Single(i => i.TextContent.Trim() == "sue").Click();
+
+        page.WaitForAssertion(() => Assert.Equal("sue", Assert.Single(Engine.ActiveAdapters).Name));
+    }
+
+    [Fact]
+    public async Task Conversation_is_saved_under_logs_chat_and_reloads()
+    {
+        var page = await ChatWithModelAsync();
+        Field(page, "Temperature").Input("0");
+        Send(page, "Once upon a time");
+        page.WaitForAssertion(() => Assert.Contains("there was a little girl", LastReply(page)));
+
+        var file = Assert.Single(Directory.GetFiles(Engine.Paths.ChatLogs, "*.json"));
+        page.WaitForAssertion(() => Assert.Contains("there was a little girl", File.ReadAllText(file))); // saved when the reply ends
+
+        await DisposeComponentsAsync(); // leave the tab
+        var reopened = RenderWithProviders<Chat>();
+        Assert.Contains("there was a little girl", LastReply(reopened)); // the latest conversation is back
+        reopened.Find("button:contains('New')").Click();
+        Assert.Empty(reopened.FindAll(".studio-message"));
+        reopened.Find($"[data-conversation='{Path.GetFileNameWithoutExtension(file)}']").Click();
+        Assert.Contains("there was a little girl", LastReply(reopened));
+
+        reopened.Find($"button[aria-label='Delete Once upon a time']").Click();
+        Assert.Empty(Directory.GetFiles(Engine.Paths.ChatLogs, "*.json"));
+        Assert.Empty(reopened.FindAll(".studio-message"));
+    }
+
+    [Fact]
+    public void Sending_without_a_model_says_so()
+    {
+        var page = RenderWithProviders<Chat>();
+
+        Send(page, "Hello");
+
+        Assert.Contains("No model is loaded", page.Find(".mud-alert-filled-error, .mud-alert-text-error").TextContent);
+    }
+
+    [Fact]
+    public async Task Invalid_settings_are_marked_and_block_sending()
+    {
+        var page = await ChatWithModelAsync();
+
+        Field(page, "Top-p").Input("1.5");
+        page.Find("textarea[aria-label=Message]").Input("Once upon a time");
+
+        Assert.Contains("top-p must be in (0, 1]", page.Markup);
+        Assert.True(page.Find("button:contains('Send')").HasAttribute("disabled"));
+    }
+}

@@ -1,0 +1,95 @@
+using Bunit;
+using Bunit.Rendering;
+using WebUI.Components.Layout;
+using WebUI.Components.Pages;
+using WebUI.Engine.Studio;
+using WebUI.Engine.Training;
+
+namespace WebUI.Tests.Components;
+
+public sealed class ModelTabTests : StudioTestContext
+{
+    [Fact]
+    public void Lists_the_model_and_Load_shows_what_was_loaded()
+    {
+        var page = RenderWithProviders<Model>();
+        var row = page.Find($"tr[data-model='{ModelName}']");
+        Assert.Contains("llama2.c", row.TextContent);
+        Assert.Contains("LlamaForCausalLM", row.TextContent);
+
+        page.Find($"button[aria-label='Load {ModelName}']").Click();
+
+        page.WaitForAssertion(() => Assert.Equal(ModelName, Engine.Model?.Name));
+        page.WaitForAssertion(() =>
+        {
+            var loaded = page.Find("[data-testid=loaded-model]").TextContent;
+            Assert.Contains("LlamaForCausalLM", loaded);
+            Assert.Contains("Context", loaded);
+            Assert.Contains(Engine.Model!.Device, loaded);
+        });
+        Assert.Contains("Loaded", page.Find($"tr[data-model='{ModelName}']").TextContent);
+
+        page.Find("button:contains('Unload')").Click();
+        page.WaitForAssertion(() => Assert.Contains("No model loaded", page.Markup));
+        Assert.Null(Engine.Model);
+    }
+
+    [Fact]
+    public async Task A_new_adapter_appears_and_applies_with_its_weight_and_removes()
+    {
+        await Engine.LoadModelAsync(ModelName);
+        var page = RenderWithProviders<Model>();
+        Assert.Contains("No adapters yet", page.Markup);
+
+        WriteAdapter("sue");
+        await Engine.ApplyAdaptersAsync([]); // any engine change refreshes the lists
+
+        page.WaitForAssertion(() => Assert.Contains("sue", page.Find("tr[data-adapter=sue]").TextContent));
+        page.Find("button[aria-label='Apply sue']").Click();
+        page.WaitForAssertion(() => Assert.Equal([new AdapterWeight("sue", 1.0)], Engine.ActiveAdapters));
+
+        page.WaitForElement("input[aria-label='Weight of sue']").Change("0.5");
+        page.WaitForAssertion(() => Assert.Equal([new AdapterWeight("sue", 0.5)], Engine.ActiveAdapters));
+
+        page.WaitForElement("button[aria-label='Remove sue']").Click();
+        page.WaitForAssertion(() => Assert.Empty(Engine.ActiveAdapters));
+        page.WaitForElement("button[aria-label='Apply sue']");
+    }
+
+    [Fact]
+    public async Task Export_asks_a_name_and_writes_the_merged_model_into_models()
+    {
+        await Engine.LoadModelAsync(ModelName);
+        var page = RenderWithProviders<Model>();
+
+        page.Find("button:contains('Export merged model')").Click();
+        var name = page.WaitForElement(".mud-dialog input");
+        Assert.Equal($"{ModelName}-merged", name.GetAttribute("value"));
+        name.Input("stories-copy");
+        page.Find(".mud-dialog button:contains('Export')").Click();
+
+        page.WaitForAssertion(() => Assert.Contains("Merged model written to", page.Markup));
+        Assert.True(File.Exists(Path.Combine(Engine.Paths.Models, "stories-copy", "config.json")));
+        page.WaitForAssertion(() => page.Find("tr[data-model='stories-copy']"));
+    }
+
+    [Fact]
+    public async Task A_training_job_shows_in_the_status_line_and_its_adapter_appears_when_it_ends()
+    {
+        await Engine.LoadModelAsync(ModelName);
+        var page = RenderWithProviders<Model>();
+        var status = Render<StudioStatus>();
+        var dataset = Path.Combine(Engine.Paths.Datasets, "sue.txt");
+        File.WriteAllLines(dataset, Enumerable.Repeat("Once upon a time, there was a little girl named Sue. Sue loved to play in the park.", 400));
+
+        await Engine.StartTrainingAsync(new TrainingOptions
+        {
+            OutputName = "sue", Epochs = 2, MicroBatchSize = 4, BatchSize = 4,
+            Data = new DatasetOptions { DatasetPath = dataset, Cutoff = 64, Overlap = 0 },
+        });
+
+        status.WaitForAssertion(() => Assert.Contains("Training…", status.Markup));
+        page.WaitForAssertion(() => page.Find("tr[data-adapter=sue]"), TimeSpan.FromMinutes(2));
+        status.WaitForAssertion(() => Assert.DoesNotContain("Training…", status.Markup));
+    }
+}
