@@ -5,7 +5,8 @@ namespace WebUI.Engine.Studio;
 /// <summary>Adapters in loras/ and which of them are active on the loaded model (the inference thread's branches).</summary>
 public sealed partial class StudioEngine
 {
-    private readonly Dictionary<string, LoraAdapter> adapters = [];
+    // Adapters read so far, with the time their folder was written (one re-written by training is read again).
+    private readonly Dictionary<string, (LoraAdapter Adapter, DateTime Written)> adapters = [];
     private AdapterStack? stack;
 
     public IReadOnlyList<AdapterWeight> ActiveAdapters { get; private set; } = [];
@@ -21,9 +22,12 @@ public sealed partial class StudioEngine
             var model = loaded ?? throw new InvalidOperationException("no model is loaded: load one on the Model tab first");
             await inference.Run(() =>
             {
-                var chosen = wanted.Select(w => (Read(w.Name, model), w.Weight)).ToList();
+                var superseded = new List<LoraAdapter>();
+                var chosen = wanted.Select(w => (Read(w.Name, model, superseded), w.Weight)).ToList();
                 stack ??= new AdapterStack(model.Model);
                 stack.Activate(chosen);
+                // Older reads of re-written adapters may have been active until the line above.
+                foreach (var old in superseded) old.Dispose();
             }, cancellationToken);
             ActiveAdapters = [.. wanted];
         }
@@ -52,29 +56,27 @@ public sealed partial class StudioEngine
         }
     }
 
-    // Adapters are read on first use; one re-written by training since is read again.
-    private LoraAdapter Read(string name, Loading.LoadedModel model)
+    private LoraAdapter Read(string name, Loading.LoadedModel model, List<LoraAdapter> superseded)
     {
         var folder = StudioPaths.Inside(Paths.Loras, name);
         var written = Directory.GetLastWriteTimeUtc(folder);
-        if (adapters.TryGetValue(name, out var known) && adapterTimes.GetValueOrDefault(name) == written) return known;
+        if (adapters.TryGetValue(name, out var known))
+        {
+            if (known.Written == written) return known.Adapter;
+            superseded.Add(known.Adapter);
+        }
         var adapter = LoraAdapter.Load(folder, model.Model);
-        if (known is not null && stack?.Active.All(a => a.Adapter != known) != false) known.Dispose();
-        adapters[name] = adapter;
-        adapterTimes[name] = written;
+        adapters[name] = (adapter, written);
         return adapter;
     }
-
-    private readonly Dictionary<string, DateTime> adapterTimes = [];
 
     // Runs on the inference thread when the model is replaced: adapters belong to the old model's shapes.
     private void OnModelReplaced()
     {
         stack?.Activate([]);
         stack = null;
-        foreach (var adapter in adapters.Values) adapter.Dispose();
+        foreach (var (adapter, _) in adapters.Values) adapter.Dispose();
         adapters.Clear();
-        adapterTimes.Clear();
         ActiveAdapters = [];
     }
 }
