@@ -22,7 +22,25 @@ internal sealed class AddedTokenSplitter
                 RegexOptions.CultureInvariant);
     }
 
-    public List<Segment> Split(string text)
+    /// <summary>
+    /// The ids of <paramref name="text"/>: <paramref name="bos"/> first when given, each added token as its id, and
+    /// every stretch between them as <paramref name="encodePlain"/> appends it (given the stretch, where it starts,
+    /// and a scratch list for merge symbols).
+    /// </summary>
+    public List<int> Encode(string text, int? bos, Action<string, int, List<int>, List<int>> encodePlain)
+    {
+        var ids = new List<int>();
+        if (bos is { } id) ids.Add(id);
+        var symbols = new List<int>();
+        foreach (var segment in Split(text))
+        {
+            if (segment.TokenId >= 0) ids.Add(segment.TokenId);
+            else encodePlain(text.Substring(segment.Start, segment.Length), segment.Start, symbols, ids);
+        }
+        return ids;
+    }
+
+    private List<Segment> Split(string text)
     {
         var segments = new List<Segment>();
         int pos = 0;

@@ -67,20 +67,12 @@ public sealed class ByteLevelBpeTokenizer : ITextTokenizer
     public bool AddsBos => _settings.AddsBos;
     public string? ChatTemplate => _settings.ChatTemplate;
 
-    public IReadOnlyList<int> Encode(string text, bool addSpecialTokens = true)
-    {
-        var ids = new List<int>();
-        if (addSpecialTokens && AddsBos) ids.Add(BosId!.Value);
-        var symbols = new List<int>();
-        foreach (var segment in _addedTokens.Split(text))
+    public IReadOnlyList<int> Encode(string text, bool addSpecialTokens = true) =>
+        _addedTokens.Encode(text, addSpecialTokens && AddsBos ? BosId : null, (part, _, symbols, ids) =>
         {
-            if (segment.TokenId >= 0) { ids.Add(segment.TokenId); continue; }
-            var part = text.Substring(segment.Start, segment.Length);
             if (_normalization is { } form) part = part.Normalize(form);
             foreach (var piece in _preTokenizer.Split(part)) EncodePiece(piece, symbols, ids);
-        }
-        return ids;
-    }
+        });
 
     private void EncodePiece(string piece, List<int> symbols, List<int> ids)
     {

@@ -176,32 +176,24 @@ public sealed class SentencePieceBpeTokenizer : ITextTokenizer
         return (prefix, !pre.TryGetProperty("split", out var split) || split.ValueKind != JsonValueKind.False);
     }
 
-    public IReadOnlyList<int> Encode(string text, bool addSpecialTokens = true)
-    {
-        var ids = new List<int>();
-        if (addSpecialTokens && AddsBos) ids.Add(BosId!.Value);
-        var symbols = new List<int>();
-        foreach (var segment in _addedTokens.Split(text))
+    public IReadOnlyList<int> Encode(string text, bool addSpecialTokens = true) =>
+        _addedTokens.Encode(text, addSpecialTokens && AddsBos ? BosId : null, (part, start, symbols, ids) =>
         {
-            if (segment.TokenId >= 0) { ids.Add(segment.TokenId); continue; }
-            var part = text.Substring(segment.Start, segment.Length);
             if (_metaspaceIsSpace) part = part.Replace('▁', ' ');
             if (_prefix switch
                 {
                     DummyPrefix.Always => true,
                     DummyPrefix.UnlessSpace => !part.StartsWith(' '),
-                    DummyPrefix.FirstUnlessSpace => segment.Start == 0 && !part.StartsWith(' '),
+                    DummyPrefix.FirstUnlessSpace => start == 0 && !part.StartsWith(' '),
                     _ => false,
                 }) part = " " + part;
-            if (!_splitWords) { EncodeRun(part, symbols, ids); continue; }
-            for (int start = 0, end; start < part.Length; start = end)
+            if (!_splitWords) { EncodeRun(part, symbols, ids); return; }
+            for (int from = 0, end; from < part.Length; from = end)
             {
-                end = part.IndexOf(' ', start + 1) is var space and >= 0 ? space : part.Length;
-                EncodeRun(part[start..end], symbols, ids);
+                end = part.IndexOf(' ', from + 1) is var space and >= 0 ? space : part.Length;
+                EncodeRun(part[from..end], symbols, ids);
             }
-        }
-        return ids;
-    }
+        });
 
     /// <summary>Code points to pieces (bytes as &lt;0xNN&gt; where a code point has no piece), then merges.</summary>
     private void EncodeRun(string run, List<int> symbols, List<int> ids)
