@@ -50,6 +50,14 @@ public sealed class LoraAdapter : IDisposable
         return new LoraAdapter(name, config, weights);
     }
 
+    /// <summary>What a PEFT folder's adapter_config.json says, checked as <see cref="Load"/> checks it, without reading weights.</summary>
+    public static AdapterConfig ReadConfig(string folder)
+    {
+        var configPath = Path.Combine(folder, PeftFormat.ConfigFileName);
+        if (!File.Exists(configPath)) throw new InvalidModelException($"{folder}: no {PeftFormat.ConfigFileName}, so not a PEFT adapter folder");
+        return PeftFormat.ReadConfig(configPath);
+    }
+
     /// <summary>
     /// Reads a PEFT LoRA folder (this class's or Python PEFT's) for <paramref name="model"/>. Every tensor must be
     /// the A or B of one of the model's projections with the config's rank; anything else is an
@@ -59,10 +67,8 @@ public sealed class LoraAdapter : IDisposable
     {
         folder = Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder));
         if (!Directory.Exists(folder)) throw new InvalidModelException($"Adapter folder '{folder}' does not exist.");
-        var configPath = Path.Combine(folder, PeftFormat.ConfigFileName);
         var weightsPath = Path.Combine(folder, PeftFormat.WeightsFileName);
-        if (!File.Exists(configPath)) throw new InvalidModelException($"{folder}: no {PeftFormat.ConfigFileName}, so not a PEFT adapter folder");
-        var config = PeftFormat.ReadConfig(configPath);
+        var config = ReadConfig(folder);
         if (!File.Exists(weightsPath))
             throw new InvalidModelException($"{folder}: no {PeftFormat.WeightsFileName} (adapter_model.bin is a Python pickle and cannot be read; save with safe_serialization)");
 

@@ -1,8 +1,9 @@
-using System.Text.Json.Nodes;
+using WebUI.Engine.Adapters;
+using WebUI.Engine.Loading;
 
 namespace WebUI.Engine.Studio;
 
-/// <summary>What is on disk in loras/: read from adapter_config.json only.</summary>
+/// <summary>What is on disk in loras/: read from adapter_config.json only, checked as loading would check it.</summary>
 public static class AdapterCatalog
 {
     public static IReadOnlyList<AdapterEntry> List(string lorasFolder)
@@ -21,19 +22,12 @@ public static class AdapterCatalog
         var modified = files.Count > 0 ? files.Max(File.GetLastWriteTime) : Directory.GetLastWriteTime(folder);
         try
         {
-            var config = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "adapter_config.json")))!;
-            var targets = config["target_modules"] switch
-            {
-                JsonArray a => a.Select(t => t!.GetValue<string>()).ToList(),
-                JsonValue v => [v.GetValue<string>()],
-                _ => new List<string>(),
-            };
-            return new AdapterEntry(name, config["base_model_name_or_path"]?.GetValue<string>(), config["r"]?.GetValue<int>() ?? 0,
-                config["lora_alpha"]?.GetValue<double>() ?? 0, targets, size, modified, null);
+            var config = LoraAdapter.ReadConfig(folder);
+            return new AdapterEntry(name, config.BaseModel, config.Rank, config.Alpha, config.TargetModules, size, modified, null);
         }
-        catch (Exception e) when (e is IOException or System.Text.Json.JsonException or InvalidOperationException or NullReferenceException)
+        catch (Exception e) when (e is InvalidModelException or IOException)
         {
-            return new AdapterEntry(name, null, 0, 0, [], size, modified, $"not a readable adapter: {e.Message}");
+            return new AdapterEntry(name, null, 0, 0, [], size, modified, $"not a usable adapter: {e.Message}");
         }
     }
 }
