@@ -60,6 +60,9 @@ public sealed class StudioFlowTests(ITestOutputHelper log)
     private async Task TrainAsync(IPage page, string dataset)
     {
         await SwitchTabAsync(page, "Training");
+        // Blazor's InputFile listens for files only once its script has initialised the input (it then carries
+        // _blazorInputFileNextFileId); files set before that are silently missed, which happens on a busy machine.
+        await page.WaitForFunctionAsync("() => document.querySelector('.studio-dropzone-host input[type=file]')?._blazorInputFileNextFileId !== undefined");
         await page.Locator(".studio-dropzone-host input[type=file]").SetInputFilesAsync(dataset);
         await Expect(page.GetByTestId("upload-message")).ToContainTextAsync($"Saved {Path.GetFileName(dataset)}");
 
