@@ -46,7 +46,7 @@ public sealed class ChatTabTests : StudioTestContext
         page.WaitForAssertion(() => Assert.Contains("reached max new tokens", page.Find(".studio-message-meta").TextContent));
         var first = LastReply(page);
 
-        page.Find("button:contains('Continue')").Click();
+        ClickWhenEnabled(page, "Continue");
 
         page.WaitForAssertion(() => Assert.True(LastReply(page).Length > first.Length, $"'{LastReply(page)}' did not grow from '{first}'"));
         Assert.StartsWith(first, LastReply(page));
@@ -61,14 +61,13 @@ public sealed class ChatTabTests : StudioTestContext
         Send(page, "Once upon a time");
         page.WaitForAssertion(() => Assert.NotNull(page.Find(".studio-message-meta")));
 
-        page.Find("button:contains('Regenerate')").Click();
+        ClickWhenEnabled(page, "Regenerate");
 
         page.WaitForAssertion(() => Assert.Contains("there was a little girl", LastReply(page)));
         page.WaitForAssertion(() => Assert.NotNull(page.Find(".studio-message-meta")));
         Assert.Single(page.FindAll(".studio-message[data-role=assistant]"));
         Assert.Single(page.FindAll(".studio-message[data-role=user]"));
-
-        page.Find("button:contains('Clear')").Click();
+        ClickWhenEnabled(page, "Clear");
 
         Assert.Empty(page.FindAll(".studio-message"));
         Assert.Empty(Directory.GetFiles(Engine.Paths.ChatLogs, "*.json"));
@@ -133,5 +132,12 @@ public sealed class ChatTabTests : StudioTestContext
 
         Assert.Contains("top-p must be in (0, 1]", page.Markup);
         Assert.True(page.Find("button:contains('Send')").HasAttribute("disabled"));
+    }
+
+    // The chat buttons stay disabled until a streaming reply has fully ended; a click before that does nothing.
+    private static void ClickWhenEnabled(IRenderedComponent<ContainerFragment> page, string label)
+    {
+        page.WaitForAssertion(() => Assert.False(page.Find($"button:contains('{label}')").HasAttribute("disabled"), $"{label} is still disabled"));
+        page.Find($"button:contains('{label}')").Click();
     }
 }
