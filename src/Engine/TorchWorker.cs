@@ -34,6 +34,15 @@ public sealed class TorchWorker : IDisposable
         return completion.Task;
     }
 
+    /// <summary>
+    /// Queues work without waiting for it, also from the worker itself (a step that queues the next one). The work
+    /// must handle its own exceptions.
+    /// </summary>
+    public void Post(Action work)
+    {
+        if (!queue.Writer.TryWrite(work)) throw new ObjectDisposedException(nameof(TorchWorker));
+    }
+
     public Task Run(Action work, CancellationToken cancellationToken = default) =>
         Run(() => { work(); return true; }, cancellationToken);
 

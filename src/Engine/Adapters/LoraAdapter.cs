@@ -81,6 +81,22 @@ public sealed class LoraAdapter : IDisposable
         return new LoraAdapter(Path.GetFileName(folder), config with { TargetModules = targets }, weights);
     }
 
+    /// <summary>Why the PEFT folder cannot be used with <paramref name="model"/> (read from the file's header only), or null when it fits.</summary>
+    public static string? Misfit(string folder, CausalLM model)
+    {
+        try
+        {
+            var config = ReadConfig(folder);
+            using var file = SafeTensorsFile.Open(Path.Combine(folder, PeftFormat.WeightsFileName));
+            MatchKeys(file, model, config.Rank);
+            return null;
+        }
+        catch (Exception e) when (e is InvalidModelException or IOException)
+        {
+            return e.Message;
+        }
+    }
+
     /// <summary>Maps each projection of the model that the file adapts to its A and B keys, in the model's order, checking shapes.</summary>
     private static List<(string Path, string A, string B)> MatchKeys(SafeTensorsFile file, CausalLM model, int rank)
     {

@@ -31,18 +31,20 @@ public sealed class TokenSampler
     }
 
     /// <summary>
-    /// Chooses a token. <paramref name="logits"/> is modified in place (penalty); <paramref name="previousTokens"/>
-    /// are the prompt and generated ids so far, used only by the repetition penalty.
+    /// Chooses a token. <paramref name="logits"/> is modified in place (penalties); <paramref name="previousTokens"/>
+    /// are the prompt and generated ids so far, for the repetition penalty; the ones from <paramref name="promptLength"/>
+    /// on are the generated ones, for the presence and frequency penalties.
     /// </summary>
-    public int Next(Span<float> logits, IReadOnlyCollection<int> previousTokens)
+    public int Next(Span<float> logits, IReadOnlyList<int> previousTokens, int promptLength = 0)
     {
         if (logits.IsEmpty) throw new ArgumentException("no logits to sample from", nameof(logits));
         if (_options.RepetitionPenalty != 1f) ApplyRepetitionPenalty(logits, previousTokens);
+        if (_options.PresencePenalty != 0f || _options.FrequencyPenalty != 0f) ApplyOpenAiPenalties(logits, previousTokens, promptLength);
         return _options.Temperature == 0f ? ArgMax(logits) : Sample(logits);
     }
 
     /// <summary>CTRL-style, once per distinct token: shrinks positive logits and pushes negative ones further down.</summary>
-    private void ApplyRepetitionPenalty(Span<float> logits, IReadOnlyCollection<int> previousTokens)
+    private void ApplyRepetitionPenalty(Span<float> logits, IReadOnlyList<int> previousTokens)
     {
         float penalty = _options.RepetitionPenalty;
         _penalised.Clear();
@@ -52,6 +54,20 @@ public sealed class TokenSampler
                 throw new ArgumentOutOfRangeException(nameof(previousTokens), $"token id {id} is outside the {logits.Length} logits");
             if (!_penalised.Add(id)) continue;
             logits[id] = logits[id] > 0 ? logits[id] / penalty : logits[id] * penalty;
+        }
+    }
+
+    /// <summary>OpenAI's formula: logit -= count · frequency_penalty + (count > 0) · presence_penalty, over generated tokens.</summary>
+    private void ApplyOpenAiPenalties(Span<float> logits, IReadOnlyList<int> previousTokens, int promptLength)
+    {
+        _penalised.Clear();
+        for (int i = promptLength; i < previousTokens.Count; i++)
+        {
+            int id = previousTokens[i];
+            if ((uint)id >= (uint)logits.Length)
+                throw new ArgumentOutOfRangeException(nameof(previousTokens), $"token id {id} is outside the {logits.Length} logits");
+            logits[id] -= _options.FrequencyPenalty;
+            if (_penalised.Add(id)) logits[id] -= _options.PresencePenalty;
         }
     }
 

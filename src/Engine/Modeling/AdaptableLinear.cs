@@ -41,9 +41,12 @@ public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
         foreach (var branch in branches.Value!)
         {
             using var scope = NewDisposeScope();
-            var input = AdapterDropout.Apply(x, branch.Dropout);
-            var delta = nn.functional.linear(nn.functional.linear(input, branch.A), branch.B) * branch.Scale;
-            y.add_(delta.to(y.dtype));
+            // A branch for some rows of a batch (sequences with different adapters) reads and adds only those rows.
+            var rows = branch.Rows is { } r ? x.index_select(0, r) : x;
+            var input = AdapterDropout.Apply(rows, branch.Dropout);
+            var delta = (nn.functional.linear(nn.functional.linear(input, branch.A), branch.B) * branch.Scale).to(y.dtype);
+            if (branch.Rows is null) y.add_(delta);
+            else y.index_add_(0, branch.Rows, delta, 1);
         }
         return y;
     }
@@ -71,5 +74,8 @@ public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
     }
 }
 
-/// <summary>One adapter's low-rank update on one projection: y += scale · B(A(x)). A is [r, in], B is [out, r].</summary>
-public sealed record LoraBranch(Tensor A, Tensor B, double Scale, double Dropout);
+/// <summary>
+/// One adapter's low-rank update on one projection: y += scale · B(A(x)). A is [r, in], B is [out, r]. With
+/// <paramref name="Rows"/> (int64 indices into the batch) it applies to those rows only.
+/// </summary>
+public sealed record LoraBranch(Tensor A, Tensor B, double Scale, double Dropout, Tensor? Rows = null);

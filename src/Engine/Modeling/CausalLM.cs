@@ -22,10 +22,10 @@ public abstract class CausalLM : nn.Module
     /// Final hidden states [batch, tokens, hidden]; appends to and advances <paramref name="cache"/> if given.
     /// <paramref name="runner"/> is the per-call layer policy (training may trade compute for memory).
     /// </summary>
-    public Tensor Hidden(Tensor ids, KvCache? cache = null, LayerRunner? runner = null) => Backbone.Forward(ids, cache, runner ?? LayerRunner.Plain);
+    public Tensor Hidden(Tensor ids, IKvCache? cache = null, LayerRunner? runner = null) => Backbone.Forward(ids, cache, runner ?? LayerRunner.Plain);
 
     /// <summary>Logits [batch, tokens, vocab], or only for the last token when <paramref name="lastTokenOnly"/> (prefill).</summary>
-    public Tensor Forward(Tensor ids, KvCache? cache = null, bool lastTokenOnly = false)
+    public Tensor Forward(Tensor ids, IKvCache? cache = null, bool lastTokenOnly = false)
     {
         using var scope = NewDisposeScope();
         var hidden = Hidden(ids, cache);

@@ -25,8 +25,9 @@ public sealed class Gpt2Attention : nn.Module
         long batch = x.shape[0], tokens = x.shape[1];
         var qkv = c_attn.call(x).view(batch, tokens, 3, heads, headDim).permute(2, 0, 3, 1, 4);
         Tensor q = qkv[0], k = qkv[1], v = qkv[2];
-        if (step.Cache is not null) (k, v) = step.Cache.Append(layer, k, v);
-        var attended = AttentionMath.Attend(q, k, v).transpose(1, 2).reshape(batch, tokens, heads * headDim);
+        Tensor? mask = null;
+        if (step.Cache is not null) (k, v, mask) = step.Cache.Append(layer, k, v);
+        var attended = AttentionMath.Attend(q, k, v, mask).transpose(1, 2).reshape(batch, tokens, heads * headDim);
         return c_proj.call(attended).MoveToOuterDisposeScope();
     }
 }

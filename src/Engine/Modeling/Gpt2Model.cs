@@ -23,13 +23,14 @@ public sealed class Gpt2Model : nn.Module, IBackbone
 
     public TokenEmbedding Embeddings => wte;
 
-    public Tensor Forward(Tensor ids, KvCache? cache, LayerRunner runner)
+    public Tensor Forward(Tensor ids, IKvCache? cache, LayerRunner runner)
     {
         using var scope = NewDisposeScope();
-        long offset = cache?.Length ?? 0, tokens = ids.shape[1];
+        // A decode step over rows of different lengths has per-row positions (bounded by the cache's capacity).
+        long offset = cache is { RowPositions: null } ? cache.Length : 0, tokens = ids.shape[1];
         if (offset + tokens > wpe.Weight.shape[0])
             throw new ArgumentException($"position {offset + tokens} is beyond the model's context of {wpe.Weight.shape[0]} tokens");
-        var positions = arange(offset, offset + tokens, dtype: ScalarType.Int64, device: ids.device).unsqueeze(0);
+        var positions = cache?.RowPositions?.unsqueeze(1) ?? arange(offset, offset + tokens, dtype: ScalarType.Int64, device: ids.device).unsqueeze(0);
         var hidden = runner.Run(h, wte.call(ids) + wpe.call(positions), new StepContext(cache));
         cache?.Advance(tokens);
         return ln_f.call(hidden).MoveToOuterDisposeScope();

@@ -6,5 +6,5 @@ namespace WebUI.Engine.Modeling;
 public interface IBackbone
 {
     TokenEmbedding Embeddings { get; }
-    Tensor Forward(Tensor ids, KvCache? cache, LayerRunner runner);
+    Tensor Forward(Tensor ids, IKvCache? cache, LayerRunner runner);
 }

@@ -9,4 +9,4 @@ public interface IDecoderLayer
 }
 
 /// <summary>What every layer of one forward pass shares: the cache and, for rotary models, this step's cos/sin tables.</summary>
-public sealed record StepContext(KvCache? Cache, Tensor? RopeCos = null, Tensor? RopeSin = null);
+public sealed record StepContext(IKvCache? Cache, Tensor? RopeCos = null, Tensor? RopeSin = null);

@@ -6,7 +6,7 @@ namespace WebUI.Engine.Modeling;
 /// Keys and values of every layer for one sequence batch, preallocated to a fixed capacity so that decoding
 /// writes in place instead of concatenating a growing tensor each step.
 /// </summary>
-public sealed class KvCache : IDisposable
+public sealed class KvCache : IKvCache, IDisposable
 {
     private readonly Tensor[] keys;
     private readonly Tensor[] values;
@@ -26,15 +26,16 @@ public sealed class KvCache : IDisposable
     /// <summary>Tokens already cached; the next forward pass starts at this position.</summary>
     public long Length { get; private set; }
     public long Capacity { get; }
+    public Tensor? RowPositions => null;
 
     /// <summary>Writes this step's k/v [batch, kvHeads, tokens, headDim] after the cached ones; returns views of everything cached so far.</summary>
-    public (Tensor Keys, Tensor Values) Append(int layer, Tensor k, Tensor v)
+    public (Tensor Keys, Tensor Values, Tensor? Mask) Append(int layer, Tensor k, Tensor v)
     {
         long tokens = k.shape[2];
         if (Length + tokens > Capacity) throw new InvalidOperationException($"KV cache holds {Capacity} tokens; {Length + tokens} requested");
         keys[layer].narrow(2, Length, tokens).copy_(k);
         values[layer].narrow(2, Length, tokens).copy_(v);
-        return (keys[layer].narrow(2, 0, Length + tokens), values[layer].narrow(2, 0, Length + tokens));
+        return (keys[layer].narrow(2, 0, Length + tokens), values[layer].narrow(2, 0, Length + tokens), null);
     }
 
     /// <summary>Called by the model once all layers have appended a step.</summary>

@@ -31,8 +31,9 @@ public sealed class LlamaAttention : nn.Module
         var q = RotaryEmbedding.Rotate(q_proj.call(x).view(batch, tokens, heads, headDim).transpose(1, 2), step.RopeCos!, step.RopeSin!);
         var k = RotaryEmbedding.Rotate(k_proj.call(x).view(batch, tokens, kvHeads, headDim).transpose(1, 2), step.RopeCos!, step.RopeSin!);
         var v = v_proj.call(x).view(batch, tokens, kvHeads, headDim).transpose(1, 2);
-        if (step.Cache is not null) (k, v) = step.Cache.Append(layer, k, v);
-        var attended = AttentionMath.Attend(q, k, v).transpose(1, 2).reshape(batch, tokens, heads * headDim);
+        Tensor? mask = null;
+        if (step.Cache is not null) (k, v, mask) = step.Cache.Append(layer, k, v);
+        var attended = AttentionMath.Attend(q, k, v, mask).transpose(1, 2).reshape(batch, tokens, heads * headDim);
         return o_proj.call(attended).MoveToOuterDisposeScope();
     }
 }

@@ -23,11 +23,13 @@ public sealed class LlamaModel : nn.Module, IBackbone
 
     public TokenEmbedding Embeddings => embed_tokens;
 
-    public Tensor Forward(Tensor ids, KvCache? cache, LayerRunner runner)
+    public Tensor Forward(Tensor ids, IKvCache? cache, LayerRunner runner)
     {
         using var scope = NewDisposeScope();
         var hidden = embed_tokens.call(ids);
-        var (cos, sin) = rotary_emb.Tables(cache?.Length ?? 0, ids.shape[1], hidden.dtype);
+        var (cos, sin) = cache?.RowPositions is { } positions
+            ? rotary_emb.Tables(positions, hidden.dtype)
+            : rotary_emb.Tables(cache?.Length ?? 0, ids.shape[1], hidden.dtype);
         hidden = runner.Run(layers, hidden, new StepContext(cache, cos, sin));
         cache?.Advance(ids.shape[1]);
         return norm.call(hidden).MoveToOuterDisposeScope();

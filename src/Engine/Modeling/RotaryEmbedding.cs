@@ -35,6 +35,13 @@ public sealed class RotaryEmbedding : nn.Module
         return (cos.narrow(0, offset, tokens).to(dtype), sin.narrow(0, offset, tokens).to(dtype));
     }
 
+    /// <summary>cos and sin [batch, 1, 1, headDim] for one token per row at <paramref name="positions"/> [batch].</summary>
+    public (Tensor Cos, Tensor Sin) Tables(Tensor positions, ScalarType dtype)
+    {
+        long rows = positions.shape[0], dim = cos.shape[1];
+        return (cos.index_select(0, positions).to(dtype).view(rows, 1, 1, dim), sin.index_select(0, positions).to(dtype).view(rows, 1, 1, dim));
+    }
+
     /// <summary>Rotates x [batch, heads, tokens, headDim] with tables from <see cref="Tables"/>.</summary>
     public static Tensor Rotate(Tensor x, Tensor cos, Tensor sin)
     {

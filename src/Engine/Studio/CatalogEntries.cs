@@ -10,6 +10,3 @@ public sealed record LoadedModelInfo(string Name, string Path, string Architectu
 /// <summary>An adapter folder in loras/.</summary>
 public sealed record AdapterEntry(string Name, string? BaseModel, int Rank, double Alpha, IReadOnlyList<string> TargetModules,
     long SizeBytes, DateTime Modified, string? Error);
-
-/// <summary>An adapter applied to the loaded model, with its weight (1 = as trained).</summary>
-public sealed record AdapterWeight(string Name, double Weight);

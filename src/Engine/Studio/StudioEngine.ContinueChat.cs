@@ -1,4 +1,4 @@
-using System.Runtime.CompilerServices;
+using WebUI.Engine.Adapters;
 using WebUI.Engine.Generation;
 
 namespace WebUI.Engine.Studio;
@@ -10,16 +10,13 @@ public sealed partial class StudioEngine
     /// Streams more of the last message, which must be the assistant's. The prompt is exactly what produced that reply
     /// (the earlier turns plus the generation prompt) followed by the reply so far, so the model picks up mid-sentence.
     /// </summary>
-    public async IAsyncEnumerable<GenerationChunk> ContinueChatAsync(IReadOnlyList<ChatMessage> messages, string templateName, GenerationOptions options,
-        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<GenerationChunk> ContinueChatAsync(IReadOnlyList<ChatMessage> messages, string templateName, GenerationOptions options,
+        IReadOnlyList<AdapterWeight>? adapters = null, CancellationToken cancellationToken = default)
     {
         if (messages is not [.., { Role: "assistant" } last])
             throw new ArgumentException("there is no assistant reply to continue: the last message must be the assistant's");
-        var template = ChatTemplates().FirstOrDefault(t => t.Name == templateName)
-            ?? throw new ArgumentException($"unknown chat template '{templateName}'");
-        var prompt = template.Render([.. messages.Take(messages.Count - 1)], addGenerationPrompt: true) + last.Content;
-        var stops = options.StopStrings.Concat(template.StopStrings).Distinct().ToList();
-        await foreach (var chunk in Generator().GenerateAsync(prompt, options with { StopStrings = stops }, cancellationToken))
-            yield return chunk;
+        var template = Template(templateName);
+        return Stream(() => Tokenize(template.Render([.. messages.Take(messages.Count - 1)], addGenerationPrompt: true) + last.Content),
+            WithStops(options, template), adapters, cancellationToken);
     }
 }

@@ -30,31 +30,46 @@ public sealed partial class StudioEngine
         return Task.Run(() => DatasetBuilder.Build(options, tokenizer).Report, cancellationToken);
     }
 
-    /// <summary>Starts a job; throws at once (busy, no model, bad options, bad dataset, name taken) so the caller can show why.</summary>
+    /// <summary>
+    /// Starts a job; throws at once (busy, no model, bad options, bad dataset, name taken) so the caller can show why.
+    /// Serialized with loading and adapter changes; full fine-tuning first lets running replies finish and refuses
+    /// new ones, so no reply reads weights that AdamW is changing.
+    /// </summary>
     public async Task StartTrainingAsync(TrainingOptions options)
     {
         options.Validate();
-        var model = loaded ?? throw new InvalidOperationException("no model is loaded: load a base model on the Model tab first");
-        lock (trainingLock)
-        {
-            if (snapshot.Running) throw new InvalidOperationException($"busy: '{snapshot.JobName}' is training; stop it or wait for it to finish");
-            snapshot = new TrainingSnapshot(options.OutputName, true, options, [], [], null, null);
-        }
-        var cancel = trainingCancel = new CancellationTokenSource();
-        TrainingRun run;
+        await modelGate.WaitAsync();
         try
         {
-            run = await trainingWorker.Run(() => TrainingRun.Prepare(model, options, Paths));
+            var model = loaded ?? throw new InvalidOperationException("no model is loaded: load a base model on the Model tab first");
+            lock (trainingLock)
+            {
+                if (snapshot.Running) throw new InvalidOperationException($"busy: '{snapshot.JobName}' is training; stop it or wait for it to finish");
+                snapshot = new TrainingSnapshot(options.OutputName, true, options, [], [], null, null);
+            }
+            var cancel = trainingCancel = new CancellationTokenSource();
+            TrainingRun run;
+            try
+            {
+                if (options.Method == TrainingMethod.Full)
+                    await scheduler!.CloseAndDrainAsync($"full fine-tuning of '{options.OutputName}' is changing the model's weights; chat is back when it ends");
+                run = await trainingWorker.Run(() => TrainingRun.Prepare(model, options, Paths));
+            }
+            catch
+            {
+                snapshot = snapshot with { Running = false };
+                scheduler?.Reopen();
+                throw;
+            }
+            Publish(new TrainingEvent(TrainingEventKind.Started, options.OutputName, DateTime.Now,
+                Message: $"{run.Data.Train.Count} training examples, {run.Data.Eval.Count} evaluation examples"));
+            trainingTask = trainingWorker.Run(() => RunJob(run, model, options, cancel.Token));
         }
-        catch
+        finally
         {
-            snapshot = snapshot with { Running = false };
-            throw;
+            modelGate.Release();
+            Changed?.Invoke();
         }
-        Publish(new TrainingEvent(TrainingEventKind.Started, options.OutputName, DateTime.Now,
-            Message: $"{run.Data.Train.Count} training examples, {run.Data.Eval.Count} evaluation examples"));
-        Changed?.Invoke();
-        trainingTask = trainingWorker.Run(() => RunJob(run, model, options, cancel.Token));
     }
 
     public void StopTraining() => trainingCancel?.Cancel();
@@ -84,6 +99,8 @@ public sealed partial class StudioEngine
         {
             if (options.Method == TrainingMethod.Full && snapshot.Result?.Outcome is null or TrainingOutcome.Cancelled)
                 RestoreBaseAfterFullTraining(model);
+            else if (options.Method == TrainingMethod.Full)
+                scheduler?.Reopen();
             Changed?.Invoke();
         }
     }
@@ -92,13 +109,7 @@ public sealed partial class StudioEngine
     private void RestoreBaseAfterFullTraining(LoadedModel model)
     {
         var reloaded = ModelLoader.Load(model.Source.Path, model.Device);
-        inference.Run(() =>
-        {
-            OnModelReplaced();
-            loaded = reloaded;
-            Model = Describe(reloaded);
-            model.Dispose();
-        }).Wait();
+        ReplaceModelAsync(reloaded).Wait();
     }
 
     private void Publish(TrainingEvent e)

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using WebUI.Engine.Adapters;
 using WebUI.Engine.Generation;
 using WebUI.Engine.Loading;
 
@@ -6,21 +7,26 @@ namespace WebUI.Engine.Studio;
 
 /// <summary>
 /// The in-process engine the app talks to: one loaded base model, its adapters, chat generation and training.
-/// Torch work runs on the engine's own threads; callers get records and async streams, never tensors.
+/// Torch work runs on the engine's own threads; callers get records and async streams, never tensors. All
+/// generation goes through one <see cref="GenerationScheduler"/> per loaded model, each request with its own adapters.
 /// </summary>
 public sealed partial class StudioEngine : IDisposable
 {
     private readonly TorchWorker inference = new("inference");
     private readonly SemaphoreSlim modelGate = new(1, 1);
     private LoadedModel? loaded;
+    private GenerationScheduler? scheduler;
+    private AdapterCache? adapterCache;   // the inference worker's
 
-    public StudioEngine(StudioPaths paths)
+    public StudioEngine(StudioPaths paths, ServingLimits? limits = null)
     {
         Paths = paths;
+        Limits = (limits ?? new ServingLimits()).Validate();
         paths.EnsureFolders();
     }
 
     public StudioPaths Paths { get; }
+    public ServingLimits Limits { get; }
     public LoadedModelInfo? Model { get; private set; }
     public bool IsLoading { get; private set; }
 
@@ -68,14 +74,19 @@ public sealed partial class StudioEngine : IDisposable
 
     private async Task ReplaceModelAsync(LoadedModel? next)
     {
+        // Replies in flight end (cancelled) before the weights they read go away.
+        if (scheduler is { } running) await running.DisposeAsync();
         var previous = loaded;
-        loaded = next;
-        Model = next is null ? null : Describe(next);
         await inference.Run(() =>
         {
-            OnModelReplaced();
+            adapterCache?.Dispose();
             previous?.Dispose();
+            adapterCache = next is null ? null : new AdapterCache(name => StudioPaths.Inside(Paths.Loras, name), Limits.MaxLoras);
         });
+        loaded = next;
+        scheduler = next is null ? null : new GenerationScheduler(inference, next, adapterCache!, Limits.Scheduler);
+        Model = next is null ? null : Describe(next);
+        DefaultAdapters = [];
     }
 
     private static LoadedModelInfo Describe(LoadedModel m) => new(
@@ -91,33 +102,55 @@ public sealed partial class StudioEngine : IDisposable
         return own is null ? ChatTemplate.BuiltIn : [own, .. ChatTemplate.BuiltIn];
     }
 
-    /// <summary>Streams a completion of plain text.</summary>
-    public IAsyncEnumerable<GenerationChunk> GenerateAsync(string prompt, GenerationOptions options, CancellationToken cancellationToken = default) =>
-        Generator().GenerateAsync(prompt, options, cancellationToken);
+    /// <summary>The loaded model's token ids for <paramref name="text"/> (with BOS when the tokenizer adds it).</summary>
+    public IReadOnlyList<int> Tokenize(string text) => (loaded ?? throw NoModel()).Tokenizer.Encode(text);
+
+    /// <summary>
+    /// Queues a request on the scheduler; throws before anything streams when it cannot run (no model, bad options,
+    /// a prompt longer than the context, an adapter missing or not fitting, busy).
+    /// </summary>
+    public Task<GenerationStream> StartGenerationAsync(GenerationRequest request, CancellationToken cancellationToken = default)
+    {
+        ThrowIfTrainingOwnsModel();
+        var running = scheduler ?? throw NoModel();
+        return running.StartAsync(request, cancellationToken);
+    }
+
+    /// <summary>Streams a completion of plain text, with these adapters (null: the default set from the Model tab).</summary>
+    public IAsyncEnumerable<GenerationChunk> GenerateAsync(string prompt, GenerationOptions options, IReadOnlyList<AdapterWeight>? adapters = null,
+        CancellationToken cancellationToken = default) =>
+        Stream(() => Tokenize(prompt), options, adapters, cancellationToken);
 
     /// <summary>Streams the assistant's next turn, rendered with the template of that name; its end-of-turn markers stop generation.</summary>
-    public async IAsyncEnumerable<GenerationChunk> ChatAsync(IReadOnlyList<ChatMessage> messages, string templateName, GenerationOptions options,
-        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<GenerationChunk> ChatAsync(IReadOnlyList<ChatMessage> messages, string templateName, GenerationOptions options,
+        IReadOnlyList<AdapterWeight>? adapters = null, CancellationToken cancellationToken = default)
     {
-        var template = ChatTemplates().FirstOrDefault(t => t.Name == templateName)
-            ?? throw new ArgumentException($"unknown chat template '{templateName}'");
-        var prompt = template.Render(messages, addGenerationPrompt: true);
-        var stops = options.StopStrings.Concat(template.StopStrings).Distinct().ToList();
-        await foreach (var chunk in Generator().GenerateAsync(prompt, options with { StopStrings = stops }, cancellationToken))
-            yield return chunk;
+        var template = Template(templateName);
+        return Stream(() => Tokenize(template.Render(messages, addGenerationPrompt: true)), WithStops(options, template), adapters, cancellationToken);
     }
 
-    private TextGenerator Generator()
+    /// <summary>The chat template of that name, or an <see cref="ArgumentException"/> naming it.</summary>
+    public ChatTemplate Template(string templateName) =>
+        ChatTemplates().FirstOrDefault(t => t.Name == templateName) ?? throw new ArgumentException($"unknown chat template '{templateName}'");
+
+    private static GenerationOptions WithStops(GenerationOptions options, ChatTemplate template) =>
+        options with { StopStrings = [.. options.StopStrings.Concat(template.StopStrings).Distinct()] };
+
+    private async IAsyncEnumerable<GenerationChunk> Stream(Func<IReadOnlyList<int>> prompt, GenerationOptions options, IReadOnlyList<AdapterWeight>? adapters,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var model = loaded ?? throw new InvalidOperationException("no model is loaded: load one on the Model tab first");
-        ThrowIfTrainingOwnsModel();
-        return new TextGenerator(inference, model);
+        var request = new GenerationRequest(prompt(), options, adapters ?? DefaultAdapters);
+        await using var stream = await StartGenerationAsync(request, cancellationToken);
+        await foreach (var chunk in stream.ReadAllAsync(cancellationToken)) yield return chunk;
     }
+
+    private static InvalidOperationException NoModel() => new("no model is loaded: load one on the Model tab first");
 
     public void Dispose()
     {
         DisposeTraining();
-        inference.Run(() => loaded?.Dispose()).Wait();
+        scheduler?.DisposeAsync().AsTask().Wait();
+        inference.Run(() => { adapterCache?.Dispose(); loaded?.Dispose(); }).Wait();
         inference.Dispose();
         modelGate.Dispose();
     }

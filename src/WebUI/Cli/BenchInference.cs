@@ -1,5 +1,6 @@
 using System.Globalization;
 using WebUI.Engine;
+using WebUI.Engine.Adapters;
 using WebUI.Engine.Generation;
 using WebUI.Engine.Loading;
 
@@ -15,7 +16,8 @@ public static class BenchInference
     {
         using var worker = new TorchWorker("bench");
         using var model = await worker.Run(load);
-        var generator = new TextGenerator(worker, model);
+        using var adapterCache = new AdapterCache(CliAdapters.FolderOf, capacity: 1);
+        await using var generator = new GenerationScheduler(worker, model, adapterCache, new SchedulerLimits());
         var random = new Random(1234);
         var prompt = Enumerable.Range(0, PromptTokens).Select(_ => random.Next(3, model.Config.VocabSize)).ToArray();
         var options = new GenerationOptions { Temperature = 0, MaxNewTokens = NewTokens, StopAtEos = false };
@@ -27,10 +29,10 @@ public static class BenchInference
         return 0;
     }
 
-    private static async Task<GenerationStats> Generate(TextGenerator generator, int[] prompt, GenerationOptions options)
+    private static async Task<GenerationStats> Generate(GenerationScheduler generator, int[] prompt, GenerationOptions options)
     {
         GenerationStats? stats = null;
-        await foreach (var chunk in generator.GenerateAsync(prompt, options)) stats ??= chunk.Stats;
+        await foreach (var chunk in generator.GenerateAsync(new GenerationRequest(prompt, options, []))) stats ??= chunk.Stats;
         return stats!;
     }
 }

@@ -14,21 +14,30 @@ public sealed class CliAdapters : IDisposable
     private CliAdapters(LoadedModel model, string spec)
     {
         stack = new AdapterStack(model.Model);
-        var paths = StudioPaths.ForCurrentDirectory();
         var active = new List<(LoraAdapter, double)>();
-        foreach (var item in spec.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        foreach (var (name, weight) in Parse(spec))
         {
-            var colon = item.LastIndexOf(':');
-            double weight = 1;
-            var name = item;
-            if (colon > 0 && double.TryParse(item[(colon + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out var w)) (name, weight) = (item[..colon], w);
-            var folder = Directory.Exists(name) ? name : StudioPaths.Inside(paths.Loras, name);
-            var adapter = LoraAdapter.Load(folder, model.Model);
+            var adapter = LoraAdapter.Load(FolderOf(name), model.Model);
             adapters.Add(adapter);
             active.Add((adapter, weight));
         }
         stack.Activate(active);
     }
+
+    /// <summary>`NAME[:WEIGHT][,NAME2...]` as adapter names (or folder paths) with weights; null or blank: none.</summary>
+    public static IReadOnlyList<AdapterWeight> Parse(string? spec) =>
+    [
+        .. (spec ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(item =>
+        {
+            var colon = item.LastIndexOf(':');
+            return colon > 0 && double.TryParse(item[(colon + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out var w)
+                ? new AdapterWeight(item[..colon], w) : new AdapterWeight(item, 1);
+        }),
+    ];
+
+    /// <summary>A folder path as given, else the named folder in loras/.</summary>
+    public static string FolderOf(string name) =>
+        Directory.Exists(name) ? name : StudioPaths.Inside(StudioPaths.ForCurrentDirectory().Loras, name);
 
     public static CliAdapters? Activate(LoadedModel model, string? spec) => string.IsNullOrWhiteSpace(spec) ? null : new CliAdapters(model, spec);
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using WebUI.Engine;
+using WebUI.Engine.Adapters;
 using WebUI.Engine.Generation;
 using WebUI.Engine.Loading;
 
@@ -30,13 +31,14 @@ public static class GenerateCommand
 
         using var worker = new TorchWorker("generate");
         using var model = await worker.Run(() => ModelLoader.Load(modelPath));
-        // Adapters act on the thread that generates, which is the worker's.
-        using var adapters = await worker.Run(() => CliAdapters.Activate(model, loras));
+        using var adapterCache = new AdapterCache(CliAdapters.FolderOf, capacity: 8);
+        await using var scheduler = new GenerationScheduler(worker, model, adapterCache, new SchedulerLimits());
         using var cancel = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
         var stdout = Console.Out;
         GenerationStats? stats = null;
-        await foreach (var chunk in new TextGenerator(worker, model).GenerateAsync(prompt, options, cancel.Token))
+        var request = new GenerationRequest(model.Tokenizer.Encode(prompt), options, CliAdapters.Parse(loras));
+        await foreach (var chunk in scheduler.GenerateAsync(request, cancel.Token))
         {
             stdout.Write(chunk.Text);
             stats ??= chunk.Stats;

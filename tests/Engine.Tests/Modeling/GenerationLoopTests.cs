@@ -86,9 +86,11 @@ public sealed class GenerationLoopTests
     {
         using var worker = new TorchWorker("test");
         using var loaded = await worker.Run(() => TinyModels.Create(ModelFamily.Gpt2));
+        using var adapters = new WebUI.Engine.Adapters.AdapterCache(name => name, capacity: 1);
+        await using var scheduler = new GenerationScheduler(worker, loaded, adapters, new SchedulerLimits());
         using var cts = new CancellationTokenSource();
         var chunks = new List<GenerationChunk>();
-        await foreach (var chunk in new TextGenerator(worker, loaded).GenerateAsync([1, 2, 3], GenerationOptions.Greedy(50) with { StopAtEos = false }, cts.Token))
+        await foreach (var chunk in scheduler.GenerateAsync(new GenerationRequest([1, 2, 3], GenerationOptions.Greedy(50) with { StopAtEos = false }, []), cts.Token))
         {
             chunks.Add(chunk);
             if (chunks.Count == 3) cts.Cancel();

@@ -32,7 +32,10 @@ public sealed class StoriesGenerationTests
         var text = "";
         var tokens = new List<int>();
         FinishReason? finish = null;
-        await foreach (var chunk in new TextGenerator(worker, model).GenerateAsync("Once upon a time", GenerationOptions.Greedy(40)))
+        using var adapters = new WebUI.Engine.Adapters.AdapterCache(name => name, capacity: 1);
+        await using var scheduler = new GenerationScheduler(worker, model, adapters, new SchedulerLimits());
+        var request = new GenerationRequest(model.Tokenizer.Encode("Once upon a time"), GenerationOptions.Greedy(40), []);
+        await foreach (var chunk in scheduler.GenerateAsync(request))
         {
             text += chunk.Text;
             if (chunk.TokenId is { } id) tokens.Add(id);

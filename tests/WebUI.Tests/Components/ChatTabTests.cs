@@ -85,7 +85,7 @@ public sealed class ChatTabTests : StudioTestContext
         Assert.Equal(["None", "sue"], items.Select(i => i.TextContent.Trim()));
         items.Single(i => i.TextContent.Trim() == "sue").Click();
 
-        page.WaitForAssertion(() => Assert.Equal("sue", Assert.Single(Engine.ActiveAdapters).Name));
+        page.WaitForAssertion(() => Assert.Equal("sue", Assert.Single(Engine.DefaultAdapters).Name));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using WebUI.Engine.Adapters;
 using Bunit;
 using Bunit.Rendering;
 using WebUI.Components.Layout;
@@ -46,13 +47,13 @@ public sealed class ModelTabTests : StudioTestContext
 
         page.WaitForAssertion(() => Assert.Contains("sue", page.Find("tr[data-adapter=sue]").TextContent));
         page.Find("button[aria-label='Apply sue']").Click();
-        page.WaitForAssertion(() => Assert.Equal([new AdapterWeight("sue", 1.0)], Engine.ActiveAdapters));
+        page.WaitForAssertion(() => Assert.Equal([new AdapterWeight("sue", 1.0)], Engine.DefaultAdapters));
 
         page.WaitForElement("input[aria-label='Weight of sue']").Change("0.5");
-        page.WaitForAssertion(() => Assert.Equal([new AdapterWeight("sue", 0.5)], Engine.ActiveAdapters));
+        page.WaitForAssertion(() => Assert.Equal([new AdapterWeight("sue", 0.5)], Engine.DefaultAdapters));
 
         page.WaitForElement("button[aria-label='Remove sue']").Click();
-        page.WaitForAssertion(() => Assert.Empty(Engine.ActiveAdapters));
+        page.WaitForAssertion(() => Assert.Empty(Engine.DefaultAdapters));
         page.WaitForElement("button[aria-label='Apply sue']");
     }
 
