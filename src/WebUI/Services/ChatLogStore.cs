@@ -1,5 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using WebUI.Components.Chat;
+using WebUI.Engine.Adapters;
 using WebUI.Engine.Loading;
 
 namespace WebUI.Services;
@@ -7,9 +9,12 @@ namespace WebUI.Services;
 /// <summary>One turn as saved; finish reason and speed are kept for assistant turns so a reloaded chat shows them too.</summary>
 public sealed record ChatLogMessage(string Role, string Content, string? FinishReason = null, double? TokensPerSecond = null);
 
-/// <summary>A saved conversation: logs/chat/ID.json.</summary>
+/// <summary>
+/// A saved conversation: logs/chat/ID.json, with the state that belongs to it: template, adapters (<see cref="Adapter"/>
+/// is their label for people) and generation settings. Older logs without adapters or settings read as none and defaults.
+/// </summary>
 public sealed record ChatLog(string Id, string Title, DateTime Created, DateTime Updated, string? Template, string? Adapter,
-    IReadOnlyList<ChatLogMessage> Messages);
+    IReadOnlyList<ChatLogMessage> Messages, IReadOnlyList<AdapterWeight>? Adapters = null, GenerationSettings? Settings = null);
 
 /// <summary>A line of the conversation list; <see cref="Error"/> says why a file could not be read (it can still be deleted).</summary>
 public sealed record ChatLogSummary(string Id, string Title, DateTime Updated, int MessageCount, string? Error);

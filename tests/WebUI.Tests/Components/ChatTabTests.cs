@@ -85,7 +85,36 @@ public sealed class ChatTabTests : StudioTestContext
         Assert.Equal(["None", "sue"], items.Select(i => i.TextContent.Trim()));
         items.Single(i => i.TextContent.Trim() == "sue").Click();
 
-        page.WaitForAssertion(() => Assert.Equal("sue", Assert.Single(Engine.DefaultAdapters).Name));
+        page.WaitForAssertion(() => Assert.Equal("sue", Field(page, "Adapter").GetAttribute("value")));
+        Assert.Empty(Engine.DefaultAdapters); // the conversation's choice, not the Model tab's default
+    }
+
+    [Fact]
+    public async Task Two_tabs_with_different_adapters_chat_at_once_without_affecting_each_other()
+    {
+        WriteAdapter("loud", changesOutput: true);
+        await Engine.LoadModelAsync(ModelName);
+        var adapted = RenderWithProviders<Chat>();
+        var plain = Render(builder => { builder.OpenComponent<Chat>(0); builder.CloseComponent(); }); // one popover provider serves both
+        Field(adapted, "Adapter").MouseDown();
+        adapted.WaitForElements(".mud-popover-open .mud-list-item").Single(i => i.TextContent.Trim() == "loud").Click();
+        foreach (var page in new[] { plain, adapted })
+        {
+            Field(page, "Temperature").Input("0");
+            Field(page, "Max new tokens").Input("40");
+        }
+
+        Send(adapted, "Once upon a time");
+        Send(plain, "Once upon a time");
+
+        plain.WaitForAssertion(() => Assert.NotNull(plain.Find(".studio-message-meta")));
+        adapted.WaitForAssertion(() => Assert.NotNull(adapted.Find(".studio-message-meta")));
+        Assert.StartsWith(", there was a little girl named Lily", LastReply(plain));
+        Assert.NotEqual(LastReply(plain), LastReply(adapted));
+        Assert.Equal("None", Field(plain, "Adapter").GetAttribute("value"));
+        var saved = Directory.GetFiles(Engine.Paths.ChatLogs, "*.json").Select(File.ReadAllText).ToList();
+        Assert.Equal(2, saved.Count);
+        Assert.Single(saved, text => text.Contains("\"name\": \"loud\""));
     }
 
     [Fact]
@@ -101,9 +130,7 @@ public sealed class ChatTabTests : StudioTestContext
 
         await DisposeComponentsAsync(); // leave the tab
         var reopened = RenderWithProviders<Chat>();
-        Assert.Contains("there was a little girl", LastReply(reopened)); // the latest conversation is back
-        reopened.Find("button:contains('New')").Click();
-        Assert.Empty(reopened.FindAll(".studio-message"));
+        Assert.Empty(reopened.FindAll(".studio-message")); // a new tab is a new conversation
         reopened.Find($"[data-conversation='{Path.GetFileNameWithoutExtension(file)}']").Click();
         Assert.Contains("there was a little girl", LastReply(reopened));
 

@@ -60,14 +60,22 @@ public abstract class StudioTestContext : BunitContext
         return host.Find($"#{id}");
     }
 
-    /// <summary>Writes a small LoRA adapter for stories260K into loras/NAME (B is zero, so it changes nothing until trained).</summary>
-    protected void WriteAdapter(string name)
+    /// <summary>
+    /// Writes a small LoRA adapter for stories260K into loras/NAME. B is zero, so it changes nothing until trained,
+    /// unless <paramref name="changesOutput"/>, which makes B random.
+    /// </summary>
+    protected void WriteAdapter(string name, bool changesOutput = false)
     {
         using var worker = new TorchWorker("test-adapter");
         worker.Run(() =>
         {
             using var model = ModelLoader.Load(Path.Combine(Root, "models", ModelName), ComputeDevice.Cpu);
             using var adapter = LoraAdapter.CreateTrainable(name, model.Model, new LoraOptions { Rank = 4, Alpha = 8 }, seed: 1, baseModel: ModelName);
+            if (changesOutput)
+            {
+                using var noGrad = TorchSharp.torch.no_grad();
+                foreach (var (_, b) in adapter.Weights.Values) b.copy_(TorchSharp.torch.randn(b.shape) * 0.5);
+            }
             adapter.Save(Path.Combine(Engine.Paths.Loras, name));
         }).Wait();
     }

@@ -20,6 +20,15 @@ public sealed class GenerationSettings
     /// <summary>One stop string per line; \n and \t stand for a newline and a tab.</summary>
     public string StopStrings { get; set; } = "";
 
+    public GenerationSettings Copy() => (GenerationSettings)MemberwiseClone();
+
+    /// <summary>Takes every value of <paramref name="other"/> (a conversation's saved settings), keeping this instance, which the form edits.</summary>
+    public void CopyFrom(GenerationSettings other)
+    {
+        (Temperature, TopP, TopK, MinP) = (other.Temperature, other.TopP, other.TopK, other.MinP);
+        (RepetitionPenalty, MaxNewTokens, Seed, StopStrings) = (other.RepetitionPenalty, other.MaxNewTokens, other.Seed, other.StopStrings);
+    }
+
     /// <summary>The options, or the reason they are invalid (which starts with the offending field's name, lower case).</summary>
     public (GenerationOptions? Options, string? Problem) Build()
     {
