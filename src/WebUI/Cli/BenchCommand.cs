@@ -9,11 +9,13 @@ namespace WebUI.Cli;
 /// `bench`: inference speed and memory, then LoRA against full fine-tuning, for stories260K and for a random-weight
 /// model of SmolLM2-135M's exact shape. Each case runs in a child process so that every peak RSS is its own.
 /// Prints Markdown tables for README. `bench --case NAME` runs one case.
+/// Serving figures come from the HTTP API of the app itself, started on a loopback port.
 /// </summary>
 public static class BenchCommand
 {
     private static readonly string[] InferenceCases = ["inference-stories", "inference-135m"];
     private static readonly string[] TrainingCases = ["lora-stories", "full-stories", "lora-135m", "full-135m"];
+    private static readonly string[] ServingCases = ["serving-stories", "serving-135m"];
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -30,6 +32,9 @@ public static class BenchCommand
         Console.WriteLine();
         Console.WriteLine(BenchTraining.Header);
         foreach (var name in TrainingCases) await Child(name, bench);
+        Console.WriteLine();
+        Console.WriteLine(BenchServing.Header);
+        foreach (var name in ServingCases) await Child(name, bench);
         return 0;
     }
 
@@ -41,7 +46,9 @@ public static class BenchCommand
         "full-stories" => BenchTraining.Run("stories260K", bench, bench.Stories, Engine.Training.TrainingMethod.Full, steps: 0),
         "lora-135m" => BenchTraining.Run("SmolLM2-135M shape, random", bench, bench.Random135M, Engine.Training.TrainingMethod.Lora, steps: 4),
         "full-135m" => BenchTraining.Run("SmolLM2-135M shape, random", bench, bench.Random135M, Engine.Training.TrainingMethod.Full, steps: 4),
-        _ => throw new UsageException($"unknown bench case '{name}' (cases: {string.Join(", ", InferenceCases.Concat(TrainingCases))})"),
+        "serving-stories" => BenchServing.Run("stories260K", bench.Stories),
+        "serving-135m" => BenchServing.Run("SmolLM2-135M shape, random", bench.Random135M),
+        _ => throw new UsageException($"unknown bench case '{name}' (cases: {string.Join(", ", InferenceCases.Concat(TrainingCases).Concat(ServingCases))})"),
     };
 
     // The same executable, one case, its table row passed through.
