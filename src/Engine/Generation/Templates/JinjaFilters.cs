@@ -2,24 +2,28 @@ using System.Globalization;
 
 namespace WebUI.Engine.Generation;
 
-/// <summary>The filters (value | name(arguments)) that chat templates use, with Jinja's argument names.</summary>
+/// <summary>
+/// The filters (value | name(arguments)) that chat templates use, with Jinja's argument names. Filters that can
+/// make a string longer than their input check the result's length before building it.
+/// </summary>
 internal static class JinjaFilters
 {
-    public static object? Apply(string name, object? value, JinjaCallArguments args) => name switch
+    public static object? Apply(string name, object? value, JinjaCallArguments args, TemplateLimits limits) => name switch
     {
-        "trim" => JinjaMethods.Strip(JinjaValues.ToText(value), args.Get(0, "chars") as string, start: true, end: true),
+        "trim" => JinjaMethods.Strip(JinjaValues.ToText(value, limits), args.Get(0, "chars") as string, start: true, end: true),
         "length" or "count" => JinjaValues.Length(value),
-        "upper" => JinjaValues.ToText(value).ToUpperInvariant(),
-        "lower" => JinjaValues.ToText(value).ToLowerInvariant(),
-        "capitalize" => JinjaMethods.Capitalize(JinjaValues.ToText(value)),
-        "title" => JinjaMethods.Title(JinjaValues.ToText(value)),
-        "replace" => JinjaMethods.Replace(JinjaValues.ToText(value), args),
-        "string" => JinjaValues.ToText(value),
+        "upper" => JinjaValues.ToText(value, limits).ToUpperInvariant(),
+        "lower" => JinjaValues.ToText(value, limits).ToLowerInvariant(),
+        "capitalize" => JinjaMethods.Capitalize(JinjaValues.ToText(value, limits)),
+        "title" => JinjaMethods.Title(JinjaValues.ToText(value, limits)),
+        "replace" => JinjaMethods.Replace(JinjaValues.ToText(value, limits), args, limits),
+        "string" => JinjaValues.ToText(value, limits),
         "safe" => value,
         "default" or "d" => Default(value, args),
-        "join" => Join(value, args),
-        "tojson" => JinjaJson.Serialize(value, args.Get(0, "indent") is long indent ? (int)indent : null,
-            JinjaValues.IsTrue(args.Named.GetValueOrDefault("sort_keys"))),
+        "join" => Join(value, args, limits),
+        // json.dumps treats a negative indent as 0: newlines without spaces.
+        "tojson" => JinjaJson.Serialize(value, args.Get(0, "indent") is long indent ? (int)Math.Clamp(indent, 0, limits.MaxStringChars) : null,
+            JinjaValues.IsTrue(args.Named.GetValueOrDefault("sort_keys")), limits),
         "first" => JinjaValues.Iterate(value) is { Count: > 0 } items ? items[0] : new JinjaUndefined("first"),
         "last" => JinjaValues.Iterate(value) is { Count: > 0 } items ? items[^1] : new JinjaUndefined("last"),
         "list" => JinjaValues.Iterate(value).ToList(),
@@ -28,7 +32,7 @@ internal static class JinjaFilters
         "sort" => Sort(value, args),
         "selectattr" => SelectAttribute(value, args, keep: true),
         "rejectattr" => SelectAttribute(value, args, keep: false),
-        "map" => Map(value, args),
+        "map" => Map(value, args, limits),
         "int" => ToInteger(value, args),
         "float" => ToFloat(value, args),
         "abs" => value is long n ? (object)Math.Abs(n) : Math.Abs(JinjaValues.ToDouble(value)),
@@ -46,11 +50,21 @@ internal static class JinjaFilters
         return replace ? args.Get(0, "default_value", "") : value;
     }
 
-    private static string Join(object? value, JinjaCallArguments args)
+    /// <summary>join(d="", attribute=None), the length checked piece by piece since every piece may be long.</summary>
+    private static string Join(object? value, JinjaCallArguments args, TemplateLimits limits)
     {
         var items = JinjaValues.Iterate(value);
         if (args.Get(1, "attribute") is string attribute) items = items.Select(i => JinjaOperators.Attribute(i, attribute)).ToList();
-        return string.Join(JinjaValues.ToText(args.Get(0, "d", "")), items.Select(JinjaValues.ToText));
+        string separator = JinjaValues.ToText(args.Get(0, "d", ""), limits);
+        var pieces = new List<string>(items.Count);
+        long length = 0;
+        foreach (var item in items)
+        {
+            pieces.Add(JinjaValues.ToText(item, limits));
+            length += pieces[^1].Length + (pieces.Count > 1 ? separator.Length : 0);
+            limits.CheckString(length);
+        }
+        return string.Join(separator, pieces);
     }
 
     private static List<object?> Sort(object? value, JinjaCallArguments args)
@@ -83,7 +97,7 @@ internal static class JinjaFilters
     }
 
     /// <summary>map(attribute="name") or map("filter", arguments...).</summary>
-    private static List<object?> Map(object? value, JinjaCallArguments args)
+    private static List<object?> Map(object? value, JinjaCallArguments args, TemplateLimits limits)
     {
         var items = JinjaValues.Iterate(value);
         if (args.Named.TryGetValue("attribute", out var attribute) && attribute is string name)
@@ -93,7 +107,7 @@ internal static class JinjaFilters
         }
         if (args.Get(0, "filter") is not string filter) throw new TemplateException("map needs attribute=... or a filter name");
         var filterArgs = new JinjaCallArguments(args.Positional.Skip(1).ToList(), args.Named);
-        return items.Select(i => Apply(filter, i, filterArgs)).ToList();
+        return items.Select(i => Apply(filter, i, filterArgs, limits)).ToList();
     }
 
     private static long ToInteger(object? value, JinjaCallArguments args) => value switch
