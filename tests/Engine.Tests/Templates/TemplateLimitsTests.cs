@@ -46,6 +46,7 @@ public sealed class TemplateLimitsTests
     [InlineData("{% set s = 'a' * 1000 %}{{ ([s] * 1000)|tojson }}")]
     [InlineData("{% set s = 'a' * 1000 %}{{ ([s] * 1000)|string }}")]
     [InlineData("{{ [1]|tojson(indent=1000000000) }}")]
+    [InlineData("{{ ('a\\n' * 1000)|indent(1000) }}")]
     public void Text_made_from_many_pieces_is_checked_as_it_grows(string source) =>
         Assert.Contains("a string would be over the limit of 100000 characters", WithinMemory(() => Failure(source, new TemplateLimits { MaxStringChars = 100_000 })));
 

@@ -17,6 +17,7 @@ internal static class JinjaFilters
         "capitalize" => JinjaMethods.Capitalize(JinjaValues.ToText(value, limits)),
         "title" => JinjaMethods.Title(JinjaValues.ToText(value, limits)),
         "replace" => JinjaMethods.Replace(JinjaValues.ToText(value, limits), args, limits),
+        "indent" => Indent(JinjaValues.ToText(value, limits), args, limits),
         "string" => JinjaValues.ToText(value, limits),
         "safe" => value,
         "default" or "d" => Default(value, args),
@@ -30,8 +31,11 @@ internal static class JinjaFilters
         "reverse" => value is string s ? (object)string.Concat(JinjaValues.StringElements(s).Reverse()) : JinjaValues.Iterate(value).Reverse().ToList(),
         "items" => value is Dictionary<string, object?> dict ? JinjaMethods.Items(dict) : throw NotFor(name, value),
         "sort" => Sort(value, args),
+        "dictsort" => value is Dictionary<string, object?> dict ? DictSort(dict, args) : throw NotFor(name, value),
         "selectattr" => SelectAttribute(value, args, keep: true),
         "rejectattr" => SelectAttribute(value, args, keep: false),
+        "select" => Select(value, args, keep: true),
+        "reject" => Select(value, args, keep: false),
         "map" => Map(value, args, limits),
         "int" => ToInteger(value, args),
         "float" => ToFloat(value, args),
@@ -67,6 +71,23 @@ internal static class JinjaFilters
         return string.Join(separator, pieces);
     }
 
+    /// <summary>
+    /// indent(width=4, first=False, blank=False): every line after the first (and the first with first=True)
+    /// prefixed with width spaces, or with width itself when it is a string; blank lines too with blank=True.
+    /// </summary>
+    private static string Indent(string text, JinjaCallArguments args, TemplateLimits limits)
+    {
+        var width = args.Get(0, "width", 4L);
+        string indentation = width is string prefix ? prefix
+            : new string(' ', (int)Math.Clamp(width as long? ?? throw new TemplateException("indent: width must be a number or a string"), 0, limits.MaxStringChars + 1L));
+        // Like Jinja, which appends a newline before splitting the lines, a trailing newline is kept.
+        var lines = (text + "\n").Split('\n')[..^1];
+        bool first = JinjaValues.IsTrue(args.Get(1, "first", false)), blank = JinjaValues.IsTrue(args.Get(2, "blank", false));
+        limits.CheckString(text.Length + limits.Repeated(indentation.Length, lines.Length));
+        var indented = lines.Select((line, i) => (i > 0 || first) && (blank || line.Length > 0) ? indentation + line : line);
+        return string.Join('\n', indented);
+    }
+
     private static List<object?> Sort(object? value, JinjaCallArguments args)
     {
         string? attribute = args.Get(2, "attribute") as string;
@@ -80,6 +101,34 @@ internal static class JinjaFilters
         sorted.Sort((a, b) => JinjaValues.Compare(Key(a), Key(b)));
         if (JinjaValues.IsTrue(args.Get(0, "reverse", false))) sorted.Reverse();
         return sorted;
+    }
+
+    /// <summary>
+    /// dictsort(case_sensitive=False, by="key", reverse=False): a dict's (key, value) pairs sorted by key or value,
+    /// strings compared ignoring case unless asked; a stable sort, as Python's sorted, also when reversed.
+    /// </summary>
+    private static List<object?> DictSort(Dictionary<string, object?> dict, JinjaCallArguments args)
+    {
+        bool caseSensitive = JinjaValues.IsTrue(args.Get(0, "case_sensitive", false));
+        int position = args.Get(1, "by", "key") switch
+        {
+            "key" => 0,
+            "value" => 1,
+            _ => throw new TemplateException("dictsort: you can only sort by either 'key' or 'value'"),
+        };
+        object? Key(List<object?> pair) => pair[position] is string s && !caseSensitive ? s.ToLowerInvariant() : pair[position];
+        var pairs = JinjaMethods.Items(dict).Cast<List<object?>>();
+        var comparer = Comparer<object?>.Create(JinjaValues.Compare);
+        var sorted = JinjaValues.IsTrue(args.Get(2, "reverse", false)) ? pairs.OrderByDescending(Key, comparer) : pairs.OrderBy(Key, comparer);
+        return [.. sorted];
+    }
+
+    /// <summary>select("test", arguments...) or reject(...): items that pass the test, or are true without one.</summary>
+    private static List<object?> Select(object? value, JinjaCallArguments args, bool keep)
+    {
+        string? test = args.Positional.Count > 0 ? args.Positional[0] as string : null;
+        var testArgs = new JinjaCallArguments(args.Positional.Skip(1).ToList(), new Dictionary<string, object?>());
+        return JinjaValues.Iterate(value).Where(item => (test is null ? JinjaValues.IsTrue(item) : JinjaTests.Apply(test, item, testArgs)) == keep).ToList();
     }
 
     /// <summary>selectattr("role", "equalto", "user"): items whose attribute passes the test (or is true without one).</summary>
