@@ -16,8 +16,10 @@ public sealed record TrainingOptions
     public int WarmupSteps { get; init; }
     public double Epochs { get; init; } = 3;
     public int MicroBatchSize { get; init; } = 4;
-    /// <summary>Examples per optimizer step; a multiple of <see cref="MicroBatchSize"/> (the rest is gradient accumulation).</summary>
-    public int BatchSize { get; init; } = 16;
+    /// <summary>Examples per optimizer step; a multiple of <see cref="MicroBatchSize"/> (the rest is gradient accumulation); null for <see cref="DefaultBatchSize"/>.</summary>
+    public int? BatchSize { get; init; }
+    /// <summary>The batch size the trainer uses: the one set, or one that fits the micro batch (a fixed 16 would refuse a micro batch of 32).</summary>
+    public int EffectiveBatchSize => BatchSize ?? DefaultBatchSize(MicroBatchSize);
     public double MaxGradNorm { get; init; } = 1.0;
     public double WeightDecay { get; init; }
     /// <summary>Evaluate every N optimizer steps (0: only at the end).</summary>
@@ -36,7 +38,15 @@ public sealed record TrainingOptions
     /// <summary>Replace an existing output (the old one is kept as a backup).</summary>
     public bool Overwrite { get; init; }
 
-    public int GradientAccumulation => BatchSize / MicroBatchSize;
+    public int GradientAccumulation => EffectiveBatchSize / MicroBatchSize;
+
+    /// <summary>The batch size at the default micro batch of 4.</summary>
+    public const int UsualBatchSize = 16;
+
+    /// <summary>The batch size used when none is set: the smallest multiple of the micro batch that is at least <see cref="UsualBatchSize"/>.</summary>
+    public static int DefaultBatchSize(int microBatchSize) => microBatchSize < 1
+        ? UsualBatchSize
+        : (Math.Max(UsualBatchSize, microBatchSize) + microBatchSize - 1) / microBatchSize * microBatchSize;
 
     public TrainingOptions Validate()
     {
@@ -46,8 +56,8 @@ public sealed record TrainingOptions
         Require(WarmupSteps >= 0, $"warmup steps must be 0 or more (got {WarmupSteps})");
         Require(Epochs > 0 && Epochs <= 1000, $"epochs must be in (0, 1000] (got {Epochs})");
         Require(MicroBatchSize >= 1 && MicroBatchSize <= 1024, $"micro batch size must be in [1, 1024] (got {MicroBatchSize})");
-        Require(BatchSize >= MicroBatchSize && BatchSize % MicroBatchSize == 0,
-            $"batch size ({BatchSize}) must be a multiple of micro batch size ({MicroBatchSize})");
+        Require(EffectiveBatchSize >= MicroBatchSize && EffectiveBatchSize % MicroBatchSize == 0,
+            $"batch size ({EffectiveBatchSize}) must be a multiple of micro batch size ({MicroBatchSize})");
         Require(MaxGradNorm >= 0, $"max grad norm must be 0 (off) or positive (got {MaxGradNorm})");
         Require(WeightDecay >= 0 && WeightDecay < 1, $"weight decay must be in [0, 1) (got {WeightDecay})");
         Require(EvalEvery >= 0, $"eval every must be 0 or more (got {EvalEvery})");

@@ -27,13 +27,13 @@ public static class TrainingRecordFiles
                 ["target_modules"] = o.Lora.TargetModules is null ? "all-linear" : new JsonArray([.. o.Lora.TargetModules.Select(t => (JsonNode)t)]),
             } : null,
             ["learning_rate"] = o.LearningRate, ["scheduler"] = o.Scheduler.ToString(), ["warmup_steps"] = o.WarmupSteps,
-            ["epochs"] = o.Epochs, ["micro_batch_size"] = o.MicroBatchSize, ["batch_size"] = o.BatchSize,
+            ["epochs"] = o.Epochs, ["micro_batch_size"] = o.MicroBatchSize, ["batch_size"] = o.EffectiveBatchSize,
             ["gradient_accumulation"] = o.GradientAccumulation, ["max_grad_norm"] = o.MaxGradNorm, ["weight_decay"] = o.WeightDecay,
             ["eval_every"] = o.EvalEvery, ["save_every"] = o.SaveEvery, ["stop_at_loss"] = o.StopAtLoss, ["seed"] = o.Seed,
             ["gradient_checkpointing"] = o.GradientCheckpointing, ["freeze_embeddings"] = o.FreezeEmbeddings,
             ["dataset"] = FileRecord(d.DatasetPath), ["format"] = d.FormatPath is null ? null : FileRecord(d.FormatPath),
             ["eval_dataset"] = d.EvalDatasetPath is null ? null : FileRecord(d.EvalDatasetPath), ["eval_fraction"] = d.EvalFraction,
-            ["dataset_kind"] = data.Kind.ToString(), ["cutoff"] = d.Cutoff, ["overlap"] = d.Overlap, ["hard_cut"] = d.HardCut,
+            ["dataset_kind"] = data.Kind.ToString(), ["cutoff"] = d.Cutoff, ["overlap"] = d.EffectiveOverlap, ["hard_cut"] = d.HardCut,
             ["add_eos"] = d.AddEos, ["train_only_after"] = d.TrainOnlyAfter, ["chat_template"] = d.ChatTemplate?.Name,
         };
         var log = new JsonObject

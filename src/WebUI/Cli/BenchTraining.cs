@@ -45,7 +45,7 @@ public static class BenchTraining
                 };
                 var run = TrainingRun.Prepare(model, options, paths);
                 var trainer = steps == 0 ? run.Trainer
-                    : new Trainer(model, options with { Epochs = (double)steps * options.BatchSize / run.Data.Train.Count }, run.Data, run.Paths);
+                    : new Trainer(model, options with { Epochs = (double)steps * options.EffectiveBatchSize / run.Data.Train.Count }, run.Data, run.Paths);
                 var result = trainer.Run(null, CancellationToken.None);
                 double peak = ProcessMemory.PeakRssMegabytes();
                 double after;

@@ -26,4 +26,21 @@ public sealed class DatasetOptionsTests
 
     [Fact]
     public void Validate_ReturnsValidOptions() => Assert.Same(Valid, Valid.Validate());
+
+    [Fact]
+    public void AnUnsetOverlap_IsHalfTheCutoff_SoASmallCutoffValidates()
+    {
+        var small = (Valid with { Cutoff = 128 }).Validate();
+        Assert.Null(small.Overlap);
+        Assert.Equal(64, small.EffectiveOverlap);
+        Assert.Equal(128, Valid.EffectiveOverlap);
+    }
+
+    [Fact]
+    public void AnOverlapThatIsSet_IsUsedAsIs_AndStillCheckedAgainstTheCutoff()
+    {
+        Assert.Equal(0, (Valid with { Cutoff = 128, Overlap = 0 }).Validate().EffectiveOverlap);
+        var error = Assert.Throws<ArgumentException>(() => (Valid with { Cutoff = 128, Overlap = 128 }).Validate());
+        Assert.StartsWith("Overlap must be 0..127 (less than Cutoff 128), not 128", error.Message);
+    }
 }

@@ -190,6 +190,25 @@ public sealed class TrainingTabTests : IClassFixture<TrainingTabFixture>, IAsync
         Assert.False(Directory.Exists(Path.Combine(fixture.Paths.Loras, "tiny-invalid")));
     }
 
+    [Fact]
+    public async Task Overlap_and_batch_size_follow_the_cutoff_and_micro_batch_until_the_user_sets_them()
+    {
+        var tab = RenderTab();
+        Upload(tab, "tiny-derived.txt", TinyStories());
+        await ChangeAsync(tab, "Cutoff Length", "128");
+        await ChangeAsync(tab, "Micro Batch Size", "32");
+        tab.WaitForAssertion(() => Assert.Equal("64", Value(tab, "Overlap Length")));
+        Assert.Contains("(half the cutoff)", Helper(tab, "Overlap Length"));
+        Assert.Equal("32", Value(tab, "Batch Size"));
+        Assert.Contains("1 accumulated", Helper(tab, "Batch Size"));
+
+        await ChangeAsync(tab, "Overlap Length", "100");
+        await ChangeAsync(tab, "Cutoff Length", "64");
+        const string message = "Overlap must be 0..63 (less than Cutoff 64), not 100";
+        tab.WaitForAssertion(() => Assert.Contains(message, Helper(tab, "Overlap Length")));
+        Assert.DoesNotContain("half the cutoff", Helper(tab, "Overlap Length"));
+    }
+
     private IRenderedComponent<IComponent> RenderTab() => context.Render(b =>
     {
         b.OpenComponent<MudPopoverProvider>(0);

@@ -24,10 +24,12 @@ public sealed class ChatTemplate
     private readonly IReadOnlyList<JinjaNode> _body;
     private readonly string? _bosToken;
     private readonly string? _eosToken;
+    private readonly TemplateLimits _limits;
     private readonly Lazy<IReadOnlyList<string>> _stopStrings;
 
-    private ChatTemplate(string name, string source, IReadOnlyList<JinjaNode> body, string? bosToken, string? eosToken)
+    private ChatTemplate(string name, string source, IReadOnlyList<JinjaNode> body, string? bosToken, string? eosToken, TemplateLimits limits)
     {
+        _limits = limits;
         Name = name;
         _source = source;
         _body = body;
@@ -49,8 +51,12 @@ public sealed class ChatTemplate
     /// <summary>Parses <paramref name="source"/>; a syntax error throws <see cref="TemplateException"/> naming the template, line and column.</summary>
     /// <param name="bosToken">Text of the BOS token (the template's bos_token); null renders as empty.</param>
     /// <param name="eosToken">Text of the EOS token (eos_token); null renders as empty.</param>
-    public static ChatTemplate FromJinja(string name, string source, string? bosToken, string? eosToken) =>
-        new(name, source, JinjaParser.Parse(name, source), bosToken, eosToken);
+    /// <param name="limits">What parsing and each render may cost; null for <see cref="TemplateLimits.Default"/>.</param>
+    public static ChatTemplate FromJinja(string name, string source, string? bosToken, string? eosToken, TemplateLimits? limits = null)
+    {
+        limits = (limits ?? TemplateLimits.Default).Validate();
+        return new(name, source, JinjaParser.Parse(name, source, limits), bosToken, eosToken, limits);
+    }
 
     /// <summary>The tokenizer's own template (tokenizer_config.json's chat_template), or null when it has none.</summary>
     public static ChatTemplate? ForTokenizer(ITextTokenizer tokenizer, string name) =>
@@ -59,10 +65,13 @@ public sealed class ChatTemplate
             : null;
 
     /// <summary>This format with another model's BOS and EOS text, e.g. Alpaca for a model whose EOS is &lt;|endoftext|&gt;.</summary>
-    public ChatTemplate WithSpecialTokens(string? bosToken, string? eosToken) => new(Name, _source, _body, bosToken, eosToken);
+    public ChatTemplate WithSpecialTokens(string? bosToken, string? eosToken) => new(Name, _source, _body, bosToken, eosToken, _limits);
 
-    /// <summary>The conversation as the model reads it; with <paramref name="addGenerationPrompt"/>, followed by the start of an assistant turn.</summary>
-    public string Render(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt)
+    /// <summary>
+    /// The conversation as the model reads it; with <paramref name="addGenerationPrompt"/>, followed by the start of
+    /// an assistant turn. A render that passes the template's <see cref="TemplateLimits"/> throws <see cref="TemplateException"/>.
+    /// </summary>
+    public string Render(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt, CancellationToken cancel = default)
     {
         var variables = new Dictionary<string, object?>
         {
@@ -73,7 +82,7 @@ public sealed class ChatTemplate
             ["bos_token"] = _bosToken ?? "",
             ["eos_token"] = _eosToken ?? "",
         };
-        return JinjaRenderer.Render(Name, _body, variables);
+        return JinjaRenderer.Render(Name, _body, variables, _limits, cancel);
     }
 
     /// <summary>

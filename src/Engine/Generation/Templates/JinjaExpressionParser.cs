@@ -11,7 +11,9 @@ internal sealed class JinjaExpressionParser(JinjaTokenStream tokens)
     private static readonly HashSet<string> ComparisonOperators = ["==", "!=", "<", "<=", ">", ">="];
 
     /// <param name="withConditional">False where a trailing "if" belongs to the statement ({% for x in xs if ... %}).</param>
-    public JinjaExpr Parse(bool withConditional = true)
+    public JinjaExpr Parse(bool withConditional = true) => tokens.Nested(() => ParseConditional(withConditional));
+
+    private JinjaExpr ParseConditional(bool withConditional)
     {
         var expr = ParseOr();
         while (withConditional && tokens.SkipName("if"))
@@ -50,7 +52,7 @@ internal sealed class JinjaExpressionParser(JinjaTokenStream tokens)
         return left;
     }
 
-    private JinjaExpr ParseNot() => tokens.SkipName("not") ? new UnaryExpr("not", ParseNot()) : ParseComparison();
+    private JinjaExpr ParseNot() => tokens.SkipName("not") ? new UnaryExpr("not", tokens.Nested(ParseNot)) : ParseComparison();
 
     private JinjaExpr ParseComparison()
     {
@@ -90,7 +92,7 @@ internal sealed class JinjaExpressionParser(JinjaTokenStream tokens)
     private JinjaExpr ParseUnary(bool withFilters)
     {
         JinjaExpr expr = tokens.Current.IsOperator("-") || tokens.Current.IsOperator("+")
-            ? new UnaryExpr(tokens.Next().Value, ParseUnary(withFilters: false))
+            ? new UnaryExpr(tokens.Next().Value, tokens.Nested(() => ParseUnary(withFilters: false)))
             : ParsePrimary();
         expr = ParsePostfix(expr);
         return withFilters ? ParseFiltersAndTests(expr) : expr;

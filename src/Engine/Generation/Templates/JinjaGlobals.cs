@@ -9,13 +9,13 @@ namespace WebUI.Engine.Generation;
 /// </summary>
 internal static class JinjaGlobals
 {
-    public static IReadOnlyDictionary<string, object?> Create(Func<DateTime> now) => new Dictionary<string, object?>
+    public static IReadOnlyDictionary<string, object?> Create(Func<DateTime> now, TemplateLimits limits) => new Dictionary<string, object?>
     {
-        ["raise_exception"] = new JinjaFunction("raise_exception", args => throw new TemplateException(JinjaValues.ToText(args.Get(0, "message")))),
+        ["raise_exception"] = new JinjaFunction("raise_exception", args => throw new TemplateException(JinjaValues.ToText(args.Get(0, "message"), limits))),
         ["namespace"] = new JinjaFunction("namespace", args => new JinjaNamespace(Keywords(args))),
         ["dict"] = new JinjaFunction("dict", args => Keywords(args)),
-        ["range"] = new JinjaFunction("range", Range),
-        ["strftime_now"] = new JinjaFunction("strftime_now", args => Strftime(now(), JinjaValues.ToText(args.Get(0, "format")))),
+        ["range"] = new JinjaFunction("range", args => Range(args, limits)),
+        ["strftime_now"] = new JinjaFunction("strftime_now", args => Strftime(now(), JinjaValues.ToText(args.Get(0, "format"), limits))),
     };
 
     /// <summary>namespace(x=1) or namespace({'x': 1}): a positional dict's entries, then the keyword arguments.</summary>
@@ -26,7 +26,7 @@ internal static class JinjaGlobals
         return values;
     }
 
-    private static List<object?> Range(JinjaCallArguments args)
+    private static List<object?> Range(JinjaCallArguments args, TemplateLimits limits)
     {
         var bounds = args.Positional.Select(a => a is long n ? n : throw new TemplateException("range needs integers")).ToList();
         var (start, stop, step) = bounds.Count switch
@@ -37,6 +37,8 @@ internal static class JinjaGlobals
             _ => throw new TemplateException("range takes 1 to 3 arguments"),
         };
         if (step == 0) throw new TemplateException("range step cannot be zero");
+        Int128 span = step > 0 ? (Int128)stop - start : (Int128)start - stop;
+        limits.CheckList(span <= 0 ? 0 : (long)Int128.Min((span - 1) / Int128.Abs(step) + 1, long.MaxValue));
         var values = new List<object?>();
         for (long i = start; step > 0 ? i < stop : i > stop; i += step) values.Add(i);
         return values;

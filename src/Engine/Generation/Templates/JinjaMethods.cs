@@ -8,7 +8,7 @@ namespace WebUI.Engine.Generation;
 /// </summary>
 internal static class JinjaMethods
 {
-    public static object? Call(object? target, string name, JinjaCallArguments args) => (target, name) switch
+    public static object? Call(object? target, string name, JinjaCallArguments args, TemplateLimits limits) => (target, name) switch
     {
         (string s, "strip") => Strip(s, args.Get(0, "chars") as string, start: true, end: true),
         (string s, "lstrip") => Strip(s, args.Get(0, "chars") as string, start: true, end: false),
@@ -20,7 +20,7 @@ internal static class JinjaMethods
         (string s, "lower") => s.ToLowerInvariant(),
         (string s, "title") => Title(s),
         (string s, "capitalize") => Capitalize(s),
-        (string s, "replace") => Replace(s, args),
+        (string s, "replace") => Replace(s, args, limits),
         (Dictionary<string, object?> d, "get") => args.Get(0, "key") is string key && d.TryGetValue(key, out var v) ? v : args.Get(1, "default"),
         (Dictionary<string, object?> d, "items") => Items(d),
         (Dictionary<string, object?> d, "keys") => d.Keys.Cast<object?>().ToList(),
@@ -56,22 +56,42 @@ internal static class JinjaMethods
         return [.. pieces];
     }
 
-    public static string Replace(string s, JinjaCallArguments args)
+    /// <summary>Python's replace(old, new, count=-1); the result's length is checked before it is built.</summary>
+    public static string Replace(string s, JinjaCallArguments args, TemplateLimits limits)
     {
-        string old = JinjaValues.ToText(args.Get(0, "old"));
-        string replacement = JinjaValues.ToText(args.Get(1, "new"));
+        string old = JinjaValues.ToText(args.Get(0, "old"), limits);
+        string replacement = JinjaValues.ToText(args.Get(1, "new"), limits);
         long count = args.Get(2, "count", -1L) is long c ? c : -1;
-        if (count < 0) return old.Length == 0 ? string.Join(replacement, ["", .. JinjaValues.StringElements(s), ""]) : s.Replace(old, replacement, StringComparison.Ordinal);
+        var matches = Occurrences(s, old, count < 0 ? long.MaxValue : count);
+        limits.CheckString(s.Length + (long)matches.Count * (replacement.Length - old.Length));
         var sb = new StringBuilder();
         int from = 0;
-        for (long done = 0; done < count && old.Length > 0; done++)
+        foreach (int at in matches)
         {
-            int at = s.IndexOf(old, from, StringComparison.Ordinal);
-            if (at < 0) break;
             sb.Append(s, from, at - from).Append(replacement);
             from = at + old.Length;
         }
         return sb.Append(s, from, s.Length - from).ToString();
+    }
+
+    /// <summary>Where <paramref name="old"/> starts, left to right without overlaps; an empty one is found around every character.</summary>
+    private static List<int> Occurrences(string s, string old, long most)
+    {
+        var found = new List<int>();
+        for (int at = 0; found.Count < most && at <= s.Length;)
+        {
+            if (old.Length == 0)
+            {
+                found.Add(at);
+                at += at < s.Length && char.IsSurrogatePair(s, at) ? 2 : 1;
+                continue;
+            }
+            at = s.IndexOf(old, at, StringComparison.Ordinal);
+            if (at < 0) break;
+            found.Add(at);
+            at += old.Length;
+        }
+        return found;
     }
 
     public static string Capitalize(string s) => s.Length == 0 ? s : char.ToUpperInvariant(s[0]) + s[1..].ToLowerInvariant();

@@ -4,13 +4,14 @@ namespace WebUI.Engine.Generation;
 
 /// <summary>
 /// Jinja's operators with Python's semantics: / always divides as floats, // and % floor, + joins strings and lists,
-/// * repeats them, ~ joins anything as text; attribute, item and slice access with negative indices.
+/// * repeats them, ~ joins anything as text; attribute, item and slice access with negative indices. Strings and
+/// lists are checked against the limits before they are built.
 /// </summary>
 internal static class JinjaOperators
 {
-    public static object? Binary(string op, object? a, object? b) => op switch
+    public static object? Binary(string op, object? a, object? b, TemplateLimits limits) => op switch
     {
-        "~" => JinjaValues.ToText(a) + JinjaValues.ToText(b),
+        "~" => Concat(JinjaValues.ToText(a, limits), JinjaValues.ToText(b, limits), limits),
         "==" => JinjaValues.AreEqual(a, b),
         "!=" => !JinjaValues.AreEqual(a, b),
         "<" => JinjaValues.Compare(a, b) < 0,
@@ -19,8 +20,8 @@ internal static class JinjaOperators
         ">=" => JinjaValues.Compare(a, b) >= 0,
         "in" => Contains(b, a),
         "not in" => !Contains(b, a),
-        "+" => Add(a, b),
-        "*" => Multiply(a, b),
+        "+" => Add(a, b, limits),
+        "*" => Multiply(a, b, limits),
         _ => Arithmetic(op, a, b),
     };
 
@@ -33,25 +34,45 @@ internal static class JinjaOperators
         _ => throw new TemplateException($"bad operand for unary {op}: {JinjaValues.TypeName(value)}"),
     };
 
-    private static object? Add(object? a, object? b) => (a, b) switch
+    private static object? Add(object? a, object? b, TemplateLimits limits) => (a, b) switch
     {
-        (string x, string y) => x + y,
-        (List<object?> x, List<object?> y) => new List<object?>([.. x, .. y]),
+        (string x, string y) => Concat(x, y, limits),
+        (List<object?> x, List<object?> y) => Concat(x, y, limits),
         _ => Arithmetic("+", a, b),
     };
 
-    private static object? Multiply(object? a, object? b) => (a, b) switch
+    private static string Concat(string x, string y, TemplateLimits limits)
     {
-        (string s, long n) => Repeat(s, n),
-        (long n, string s) => Repeat(s, n),
-        (List<object?> l, long n) => Repeat(l, n),
-        (long n, List<object?> l) => Repeat(l, n),
+        limits.CheckString((long)x.Length + y.Length);
+        return x + y;
+    }
+
+    private static List<object?> Concat(List<object?> x, List<object?> y, TemplateLimits limits)
+    {
+        limits.CheckList((long)x.Count + y.Count);
+        return [.. x, .. y];
+    }
+
+    private static object? Multiply(object? a, object? b, TemplateLimits limits) => (a, b) switch
+    {
+        (string s, long n) => Repeat(s, n, limits),
+        (long n, string s) => Repeat(s, n, limits),
+        (List<object?> l, long n) => Repeat(l, n, limits),
+        (long n, List<object?> l) => Repeat(l, n, limits),
         _ => Arithmetic("*", a, b),
     };
 
-    private static string Repeat(string s, long times) => new StringBuilder().Insert(0, s, (int)Math.Max(0, times)).ToString();
+    private static string Repeat(string s, long times, TemplateLimits limits)
+    {
+        limits.CheckString(limits.Repeated(s.Length, times));
+        return s.Length == 0 || times <= 0 ? "" : new StringBuilder(s.Length * (int)times).Insert(0, s, (int)times).ToString();
+    }
 
-    private static List<object?> Repeat(List<object?> list, long times) => [.. Enumerable.Repeat(list, (int)Math.Max(0, times)).SelectMany(x => x)];
+    private static List<object?> Repeat(List<object?> list, long times, TemplateLimits limits)
+    {
+        limits.CheckList(limits.Repeated(list.Count, times));
+        return list.Count == 0 || times <= 0 ? [] : [.. Enumerable.Repeat(list, (int)times).SelectMany(x => x)];
+    }
 
     private static object? Arithmetic(string op, object? a, object? b)
     {
@@ -117,7 +138,7 @@ internal static class JinjaOperators
         (List<object?> list, long index) => ElementAt(list, index),
         (string s, long index) => ElementAt(JinjaValues.StringElements(s).ToList(), index),
         (JinjaUndefined u, _) => u,
-        _ => new JinjaUndefined(JinjaValues.ToText(key)),
+        _ => new JinjaUndefined(key is long or string ? key.ToString()! : JinjaValues.TypeName(key)),
     };
 
     private static object? ElementAt<T>(IReadOnlyList<T> items, long index)

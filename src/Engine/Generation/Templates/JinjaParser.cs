@@ -12,16 +12,16 @@ internal sealed class JinjaParser
     /// <summary>How many for loops enclose the statement being parsed (break and continue need one).</summary>
     private int _loopDepth;
 
-    private JinjaParser(string template, string source)
+    private JinjaParser(string template, string source, TemplateLimits limits)
     {
-        _tokens = new JinjaTokenStream(template, JinjaLexer.Tokenize(template, source));
+        _tokens = new JinjaTokenStream(template, JinjaLexer.Tokenize(template, source), limits);
         _expressions = new JinjaExpressionParser(_tokens);
     }
 
     /// <summary>Throws <see cref="TemplateException"/> with the line and column of the first syntax error.</summary>
-    public static IReadOnlyList<JinjaNode> Parse(string template, string source)
+    public static IReadOnlyList<JinjaNode> Parse(string template, string source, TemplateLimits limits)
     {
-        var parser = new JinjaParser(template, source);
+        var parser = new JinjaParser(template, source, limits);
         var (body, _) = parser.ParseBody();
         return body;
     }
@@ -30,7 +30,9 @@ internal sealed class JinjaParser
     /// Nodes up to one of <paramref name="endTags"/> (its name consumed, the rest of its tag not) or, with none
     /// given, the end of the source.
     /// </summary>
-    private (List<JinjaNode> Body, string EndTag) ParseBody(params string[] endTags)
+    private (List<JinjaNode> Body, string EndTag) ParseBody(params string[] endTags) => _tokens.Nested(() => ParseBodyContents(endTags));
+
+    private (List<JinjaNode> Body, string EndTag) ParseBodyContents(string[] endTags)
     {
         var body = new List<JinjaNode>();
         while (true)

@@ -5,44 +5,69 @@ namespace WebUI.Engine.Generation;
 /// <summary>
 /// Renders a parsed template. Scoping follows Jinja: each loop iteration and macro call gets its own scope, so a
 /// {% set %} inside a loop does not outlive the iteration (templates use namespace() for that), while if blocks
-/// share their enclosing scope.
+/// share their enclosing scope. Every loop iteration, nesting level and appended text is counted against the
+/// render's <see cref="TemplateLimits"/>, and every computed string and list is checked before it is built.
 /// </summary>
-internal sealed class JinjaRenderer
+internal sealed class JinjaRenderer(TemplateBudget budget)
 {
     private enum Flow { Normal, Break, Continue }
 
     /// <summary>Deep enough for any real template, shallow enough that a macro calling itself forever fails cleanly.</summary>
     private const int MaxMacroDepth = 64;
 
+    private readonly TemplateLimits _limits = budget.Limits;
     private int _macroDepth;
 
-    /// <summary>Throws <see cref="TemplateException"/> (naming <paramref name="template"/>) when the template fails.</summary>
-    public static string Render(string template, IReadOnlyList<JinjaNode> body, IReadOnlyDictionary<string, object?> variables)
+    /// <summary>
+    /// Throws <see cref="TemplateException"/> (naming <paramref name="template"/>) when the template fails or passes
+    /// one of <paramref name="limits"/>, and <see cref="OperationCanceledException"/> once <paramref name="cancel"/> is.
+    /// </summary>
+    public static string Render(string template, IReadOnlyList<JinjaNode> body, IReadOnlyDictionary<string, object?> variables,
+        TemplateLimits limits, CancellationToken cancel)
     {
         var globals = new JinjaScope(null);
-        foreach (var (name, value) in JinjaGlobals.Create(() => DateTime.Now)) globals.Set(name, value);
+        foreach (var (name, value) in JinjaGlobals.Create(() => DateTime.Now, limits)) globals.Set(name, value);
         var scope = new JinjaScope(globals);
         foreach (var (name, value) in variables) scope.Set(name, value);
         var output = new StringBuilder();
         try
         {
-            new JinjaRenderer().RenderBody(body, scope, output);
+            new JinjaRenderer(new TemplateBudget(limits, cancel)).RenderBody(body, scope, output);
         }
         catch (TemplateException e)
         {
             throw TemplateException.Render(template, e.Message);
+        }
+        catch (InsufficientExecutionStackException)
+        {
+            // Comparing values nested deeper than the stack allows (lists built inside lists in a loop).
+            throw TemplateException.Render(template, "values nest too deeply");
         }
         return output.ToString();
     }
 
     private Flow RenderBody(IReadOnlyList<JinjaNode> nodes, JinjaScope scope, StringBuilder output)
     {
-        foreach (var node in nodes)
+        budget.Enter();
+        try
         {
-            var flow = RenderNode(node, scope, output);
-            if (flow != Flow.Normal) return flow;
+            foreach (var node in nodes)
+            {
+                var flow = RenderNode(node, scope, output);
+                if (flow != Flow.Normal) return flow;
+            }
+            return Flow.Normal;
         }
-        return Flow.Normal;
+        finally
+        {
+            budget.Leave();
+        }
+    }
+
+    private void Append(StringBuilder output, string text)
+    {
+        budget.CheckOutput((long)output.Length + text.Length);
+        output.Append(text);
     }
 
     private Flow RenderNode(JinjaNode node, JinjaScope scope, StringBuilder output)
@@ -50,10 +75,10 @@ internal sealed class JinjaRenderer
         switch (node)
         {
             case TextNode text:
-                output.Append(text.Text);
+                Append(output, text.Text);
                 return Flow.Normal;
             case OutputNode value:
-                output.Append(JinjaValues.ToText(Evaluate(value.Value, scope)));
+                Append(output, JinjaValues.ToText(Evaluate(value.Value, scope), _limits));
                 return Flow.Normal;
             case IfNode branches:
                 foreach (var (condition, body) in branches.Branches)
@@ -94,6 +119,7 @@ internal sealed class JinjaRenderer
             items = items.Where(item => JinjaValues.IsTrue(Evaluate(filter, Bind(loop.Targets, item, new JinjaScope(scope))))).ToList();
         for (int i = 0; i < items.Count; i++)
         {
+            budget.CountIteration();
             var iteration = Bind(loop.Targets, items[i], new JinjaScope(scope));
             iteration.Set("loop", LoopVariable(items, i));
             if (RenderBody(loop.Body, iteration, output) == Flow.Break) break;
@@ -153,7 +179,20 @@ internal sealed class JinjaRenderer
         }
     });
 
-    private object? Evaluate(JinjaExpr expr, JinjaScope scope) => expr switch
+    private object? Evaluate(JinjaExpr expr, JinjaScope scope)
+    {
+        budget.Enter();
+        try
+        {
+            return EvaluateNode(expr, scope);
+        }
+        finally
+        {
+            budget.Leave();
+        }
+    }
+
+    private object? EvaluateNode(JinjaExpr expr, JinjaScope scope) => expr switch
     {
         LiteralExpr literal => literal.Value,
         ListExpr list => list.Items.Select(item => Evaluate(item, scope)).ToList(),
@@ -164,12 +203,12 @@ internal sealed class JinjaRenderer
         SliceExpr slice => JinjaOperators.Slice(Evaluate(slice.Target, scope), EvaluateOptional(slice.Start, scope),
             EvaluateOptional(slice.Stop, scope), EvaluateOptional(slice.Step, scope)),
         CallExpr call => Call(call, scope),
-        FilterExpr filter => JinjaFilters.Apply(filter.Name, Evaluate(filter.Target, scope), EvaluateArguments(filter.Arguments, scope)),
+        FilterExpr filter => JinjaFilters.Apply(filter.Name, Evaluate(filter.Target, scope), EvaluateArguments(filter.Arguments, scope), _limits),
         TestExpr test => test.Negated != JinjaTests.Apply(test.Name, Evaluate(test.Target, scope), EvaluateArguments(test.Arguments, scope)),
         UnaryExpr unary => JinjaOperators.Unary(unary.Operator, Evaluate(unary.Operand, scope)),
         BinaryExpr { Operator: "and" } and => Evaluate(and.Left, scope) is var left && !JinjaValues.IsTrue(left) ? left : Evaluate(and.Right, scope),
         BinaryExpr { Operator: "or" } or => Evaluate(or.Left, scope) is var left && JinjaValues.IsTrue(left) ? left : Evaluate(or.Right, scope),
-        BinaryExpr binary => JinjaOperators.Binary(binary.Operator, Evaluate(binary.Left, scope), Evaluate(binary.Right, scope)),
+        BinaryExpr binary => JinjaOperators.Binary(binary.Operator, Evaluate(binary.Left, scope), Evaluate(binary.Right, scope), _limits),
         ConditionalExpr conditional => JinjaValues.IsTrue(Evaluate(conditional.Condition, scope))
             ? Evaluate(conditional.Then, scope)
             : conditional.Otherwise is { } otherwise ? Evaluate(otherwise, scope) : new JinjaUndefined("conditional"),
@@ -180,7 +219,7 @@ internal sealed class JinjaRenderer
     private Dictionary<string, object?> EvaluateDict(DictExpr dict, JinjaScope scope)
     {
         var values = new Dictionary<string, object?>();
-        foreach (var (key, value) in dict.Entries) values[JinjaValues.ToText(Evaluate(key, scope))] = Evaluate(value, scope);
+        foreach (var (key, value) in dict.Entries) values[JinjaValues.ToText(Evaluate(key, scope), _limits)] = Evaluate(value, scope);
         return values;
     }
 
@@ -202,7 +241,7 @@ internal sealed class JinjaRenderer
             var target = Evaluate(method.Target, scope);
             bool storedFunction = JinjaOperators.Attribute(target, method.Name) is JinjaFunction;
             if (target is string || (target is Dictionary<string, object?> && !storedFunction))
-                return JinjaMethods.Call(target, method.Name, args);
+                return JinjaMethods.Call(target, method.Name, args, _limits);
             return Invoke(JinjaOperators.Attribute(target, method.Name), method.Name, args);
         }
         return Invoke(Evaluate(call.Callee, scope), call.Callee is VariableExpr v ? v.Name : "expression", args);

@@ -1,9 +1,23 @@
+using System.Runtime.CompilerServices;
+
 namespace WebUI.Engine.Generation;
 
 /// <summary>A cursor over a template's tokens, shared by the statement and expression parsers.</summary>
-internal sealed class JinjaTokenStream(string template, List<JinjaToken> tokens)
+internal sealed class JinjaTokenStream(string template, List<JinjaToken> tokens, TemplateLimits limits)
 {
     private int _index;
+    private int _depth;
+
+    /// <summary>
+    /// Parses one nesting level (a block body or a sub-expression), failing at the token reached once nesting
+    /// passes the limit, or before the stack runs out, rather than overflowing it.
+    /// </summary>
+    public T Nested<T>(Func<T> parse)
+    {
+        if (++_depth > limits.MaxDepth || !RuntimeHelpers.TryEnsureSufficientExecutionStack()) throw Error(limits.TooDeep().Message);
+        try { return parse(); }
+        finally { _depth--; }
+    }
 
     public JinjaToken Current => tokens[_index];
     /// <summary>The token after <see cref="Current"/>.</summary>

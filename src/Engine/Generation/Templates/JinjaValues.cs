@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace WebUI.Engine.Generation;
@@ -22,16 +23,60 @@ internal static class JinjaValues
         _ => true,
     };
 
-    /// <summary>Python's str(): what {{ value }} prints.</summary>
-    public static string ToText(object? value) => value switch
+    /// <summary>Python's str(): what {{ value }} prints; a list or dict over the string limit (or nested too deeply) throws.</summary>
+    public static string ToText(object? value, TemplateLimits limits) => value switch
     {
         JinjaUndefined => "",
         string s => s,
-        _ => Repr(value),
+        _ => Repr(value, limits),
     };
 
     /// <summary>Python's repr(), as str() of a list or dict shows its items.</summary>
-    public static string Repr(object? value) => value switch
+    public static string Repr(object? value, TemplateLimits limits)
+    {
+        var sb = new StringBuilder();
+        WriteRepr(sb, value, limits, 0);
+        return sb.ToString();
+    }
+
+    /// <summary>Checked item by item, since a list can hold the same long string a million times.</summary>
+    private static void WriteRepr(StringBuilder sb, object? value, TemplateLimits limits, int depth)
+    {
+        if (depth > limits.MaxDepth) throw limits.TooDeep();
+        switch (value)
+        {
+            case List<object?> list:
+                sb.Append('[');
+                for (int i = 0; i < list.Count; i++)
+                {
+                    if (i > 0) sb.Append(", ");
+                    WriteRepr(sb, list[i], limits, depth + 1);
+                }
+                sb.Append(']');
+                break;
+            case Dictionary<string, object?> dict:
+                sb.Append('{');
+                foreach (var (key, item) in dict)
+                {
+                    if (sb[^1] != '{') sb.Append(", ");
+                    sb.Append(QuoteString(key)).Append(": ");
+                    WriteRepr(sb, item, limits, depth + 1);
+                }
+                sb.Append('}');
+                break;
+            case JinjaNamespace ns:
+                sb.Append("<Namespace ");
+                WriteRepr(sb, ns.Attributes, limits, depth + 1);
+                sb.Append('>');
+                break;
+            default:
+                sb.Append(ScalarRepr(value));
+                break;
+        }
+        limits.CheckString(sb.Length);
+    }
+
+    private static string ScalarRepr(object? value) => value switch
     {
         null => "None",
         JinjaUndefined => "",
@@ -39,9 +84,6 @@ internal static class JinjaValues
         long n => n.ToString(CultureInfo.InvariantCulture),
         double d => FormatFloat(d),
         string s => QuoteString(s),
-        List<object?> list => "[" + string.Join(", ", list.Select(Repr)) + "]",
-        Dictionary<string, object?> dict => "{" + string.Join(", ", dict.Select(e => QuoteString(e.Key) + ": " + Repr(e.Value))) + "}",
-        JinjaNamespace ns => "<Namespace " + Repr(ns.Attributes) + ">",
         JinjaFunction f => $"<function {f.Name}>",
         _ => value.ToString() ?? "",
     };
@@ -109,7 +151,7 @@ internal static class JinjaValues
         _ when IsNumber(a) && IsNumber(b) => ToDouble(a) == ToDouble(b),
         (string x, string y) => x == y,
         (bool x, bool y) => x == y,
-        (List<object?> x, List<object?> y) => x.Count == y.Count && x.Zip(y).All(p => AreEqual(p.First, p.Second)),
+        (List<object?> x, List<object?> y) => EnsureStack() && x.Count == y.Count && x.Zip(y).All(p => AreEqual(p.First, p.Second)),
         (Dictionary<string, object?> x, Dictionary<string, object?> y) =>
             x.Count == y.Count && x.All(e => y.TryGetValue(e.Key, out var v) && AreEqual(e.Value, v)),
         _ => ReferenceEquals(a, b),
@@ -121,9 +163,16 @@ internal static class JinjaValues
         (long x, long y) => x.CompareTo(y),
         _ when (IsNumber(a) || a is bool) && (IsNumber(b) || b is bool) => ToDouble(a).CompareTo(ToDouble(b)),
         (string x, string y) => string.CompareOrdinal(x, y),
-        (List<object?> x, List<object?> y) => x.Zip(y).Select(p => Compare(p.First, p.Second)).FirstOrDefault(c => c != 0, x.Count.CompareTo(y.Count)),
+        (List<object?> x, List<object?> y) when EnsureStack() => x.Zip(y).Select(p => Compare(p.First, p.Second)).FirstOrDefault(c => c != 0, x.Count.CompareTo(y.Count)),
         _ => throw new TemplateException($"cannot compare {TypeName(a)} with {TypeName(b)}"),
     };
+
+    /// <summary>True, or <see cref="InsufficientExecutionStackException"/> before comparing nested values overflows the stack.</summary>
+    private static bool EnsureStack()
+    {
+        RuntimeHelpers.EnsureSufficientExecutionStack();
+        return true;
+    }
 
     /// <summary>What a for loop walks: a list's items, a dict's keys, a string's characters; nothing for undefined.</summary>
     public static IReadOnlyList<object?> Iterate(object? value) => value switch

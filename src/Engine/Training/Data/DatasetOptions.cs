@@ -11,8 +11,10 @@ public sealed record DatasetOptions
     public string? FormatPath { get; init; }
     /// <summary>Most tokens in one example; longer rows are truncated.</summary>
     public int Cutoff { get; init; } = 256;
-    /// <summary>Raw text: tokens shared by consecutive blocks of a section (less than <see cref="Cutoff"/>).</summary>
-    public int Overlap { get; init; } = 128;
+    /// <summary>Raw text: tokens shared by consecutive blocks of a section (less than <see cref="Cutoff"/>); null for <see cref="DefaultOverlap"/>.</summary>
+    public int? Overlap { get; init; }
+    /// <summary>The overlap the cutter uses: the one set, or half the cutoff (a fixed default would outgrow a small cutoff).</summary>
+    public int EffectiveOverlap => Overlap ?? DefaultOverlap(Cutoff);
     /// <summary>Raw text: sections are split here before cutting into blocks; empty for no hard cut.</summary>
     public string HardCut { get; init; } = "\n\n\n";
     /// <summary>End each raw-text section, formatted row or chat ending with an assistant turn with EOS.</summary>
@@ -32,13 +34,16 @@ public sealed record DatasetOptions
     /// <summary>The smallest cutoff that leaves room for a prompt and something to predict.</summary>
     public const int MinCutoff = 4;
 
+    /// <summary>The overlap used when none is set: half the cutoff, so 128 at the default cutoff of 256.</summary>
+    public static int DefaultOverlap(int cutoff) => cutoff / 2;
+
     /// <summary>This, or an <see cref="ArgumentException"/> naming the first invalid option.</summary>
     public DatasetOptions Validate()
     {
         if (string.IsNullOrWhiteSpace(DatasetPath)) throw new ArgumentException("DatasetPath is required", nameof(DatasetPath));
         if (FormatPath is not null && FormatPath.Trim().Length == 0) throw new ArgumentException("FormatPath is blank; leave it null for no format file", nameof(FormatPath));
         if (Cutoff is < MinCutoff or > MaxCutoff) throw new ArgumentException($"Cutoff must be {MinCutoff}..{MaxCutoff} tokens, not {Cutoff}", nameof(Cutoff));
-        if (Overlap < 0 || Overlap >= Cutoff) throw new ArgumentException($"Overlap must be 0..{Cutoff - 1} (less than Cutoff {Cutoff}), not {Overlap}", nameof(Overlap));
+        if (Overlap is < 0 || Overlap >= Cutoff) throw new ArgumentException($"Overlap must be 0..{Cutoff - 1} (less than Cutoff {Cutoff}), not {Overlap}", nameof(Overlap));
         ArgumentNullException.ThrowIfNull(HardCut, nameof(HardCut));
         if (EvalDatasetPath is not null && EvalDatasetPath.Trim().Length == 0) throw new ArgumentException("EvalDatasetPath is blank; leave it null for no eval file", nameof(EvalDatasetPath));
         if (!(EvalFraction >= 0 && EvalFraction < 1)) throw new ArgumentException($"EvalFraction must be at least 0 and below 1, not {EvalFraction}", nameof(EvalFraction));

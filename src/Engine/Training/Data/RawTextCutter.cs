@@ -16,7 +16,7 @@ internal static class RawTextCutter
     public static void Cut(string text, DatasetOptions options, ITextTokenizer tokenizer, ExampleCollector collector)
     {
         var sections = options.HardCut.Length == 0 ? [text] : text.Split(options.HardCut);
-        int step = options.Cutoff - options.Overlap;
+        int step = options.Cutoff - options.EffectiveOverlap;
         foreach (var section in sections.Where(s => s.Trim().Length > 0))
         {
             collector.CountRow();

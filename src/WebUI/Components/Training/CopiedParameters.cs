@@ -40,7 +40,7 @@ public static class CopiedParameters
         form.WarmupSteps = Get("warmup_steps", form.WarmupSteps);
         form.Epochs = Get("epochs", form.Epochs);
         form.MicroBatchSize = Get("micro_batch_size", form.MicroBatchSize);
-        form.BatchSize = Get("batch_size", form.BatchSize);
+        form.BatchSize = Get<int?>("batch_size", form.BatchSize);
         form.MaxGradNorm = Get("max_grad_norm", form.MaxGradNorm);
         form.WeightDecay = Get("weight_decay", form.WeightDecay);
         form.EvalEvery = Get("eval_every", form.EvalEvery);
@@ -55,7 +55,7 @@ public static class CopiedParameters
         form.EvalDataset = File("eval_dataset", datasets, "evaluation dataset");
         form.EvalFraction = Get("eval_fraction", form.EvalFraction);
         form.Cutoff = Get("cutoff", form.Cutoff);
-        form.Overlap = Get("overlap", form.Overlap);
+        form.Overlap = Get<int?>("overlap", form.Overlap);
         form.HardCut = TrainingForm.Escape(Get("hard_cut", TrainingForm.Unescape(form.HardCut)));
         form.AddEos = Get("add_eos", form.AddEos);
         form.TrainOnlyAfter = TrainingForm.Escape(Get("train_only_after", ""));

@@ -22,7 +22,9 @@ public sealed class TrainingForm
     public string? EvalDataset { get; set; }
     public double EvalFraction { get; set; } = Defaults.Data.EvalFraction;
     public int Cutoff { get; set; } = Defaults.Data.Cutoff;
-    public int Overlap { get; set; } = Defaults.Data.Overlap;
+    /// <summary>Null until the user sets one; the field shows <see cref="EffectiveOverlap"/>, which follows the cutoff.</summary>
+    public int? Overlap { get; set; }
+    public int EffectiveOverlap => Overlap ?? DatasetOptions.DefaultOverlap(Cutoff);
     /// <summary>As typed, with \n and \t escapes (the default is three newlines, which a text field cannot show).</summary>
     public string HardCut { get; set; } = Escape(Defaults.Data.HardCut);
     public bool AddEos { get; set; } = Defaults.Data.AddEos;
@@ -40,7 +42,9 @@ public sealed class TrainingForm
     public int WarmupSteps { get; set; } = Defaults.WarmupSteps;
     public double Epochs { get; set; } = Defaults.Epochs;
     public int MicroBatchSize { get; set; } = Defaults.MicroBatchSize;
-    public int BatchSize { get; set; } = Defaults.BatchSize;
+    /// <summary>Null until the user sets one; the field shows <see cref="EffectiveBatchSize"/>, which follows the micro batch.</summary>
+    public int? BatchSize { get; set; }
+    public int EffectiveBatchSize => BatchSize ?? TrainingOptions.DefaultBatchSize(MicroBatchSize);
     public double MaxGradNorm { get; set; } = Defaults.MaxGradNorm;
     public double WeightDecay { get; set; } = Defaults.WeightDecay;
     public int EvalEvery { get; set; } = Defaults.EvalEvery;
