@@ -19,6 +19,6 @@ public sealed class ApiException(int status, string message, string? param = nul
     {
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/json";
-        await JsonSerializer.SerializeAsync(context.Response.Body, new { error = new { message, type, param, code } }, OpenAiApi.Json);
+        await JsonSerializer.SerializeAsync(context.Response.Body, new { error = new { message, type, param, code } }); // param and code stay, null or not, as OpenAI writes them
     }
 }

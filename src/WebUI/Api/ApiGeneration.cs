@@ -28,7 +28,7 @@ public static class ApiGeneration
         var (ids, options) = chat ? RenderChat(engine, request) : (engine.Tokenize(request.Prompt!), request.Options);
         var contextLength = engine.Model!.ContextLength;
         if (ids.Count >= contextLength)
-            throw ApiException.BadRequest($"the prompt has {ids.Count} tokens; the model's context is {contextLength}", chat ? "messages" : "prompt", "contextLengthlength_exceeded");
+            throw ApiException.BadRequest($"the prompt has {ids.Count} tokens; the model's context is {contextLength}", chat ? "messages" : "prompt", "context_length_exceeded");
         if (request.MaxTokens is null) options = options with { MaxNewTokens = engine.ChatMaxTokens(ids.Count) };
         try
         {
