@@ -11,32 +11,40 @@ namespace WebUI;
 /// </summary>
 public static class StudioApp
 {
-    public static WebApplication Build(string[] args, StudioPaths paths)
+    public static WebApplication Build(string[] args, StudioPaths paths) =>
+        Build(StartupOptions.Parse(args, Environment.GetEnvironmentVariable(StartupOptions.ApiKeyVariable)), paths);
+
+    public static WebApplication Build(StartupOptions startup, StudioPaths paths)
     {
-        var startup = StartupOptions.Parse(args);
         // The application name locates the static web assets manifest; under a test host the entry assembly is not WebUI.
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
             Args = startup.Remaining, ApplicationName = typeof(StudioApp).Assembly.GetName().Name,
         });
         builder.WebHost.UseUrls(startup.Url);
+        // Against DNS rebinding: only these Host names are served (ASP.NET's host filtering answers 400 otherwise).
+        builder.Configuration.AddInMemoryCollection([new("AllowedHosts", string.Join(';', startup.AllowedHosts))]);
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = WebUI.Api.OpenAiApi.MaxBodyBytes);
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddMudServices();
         builder.Services.AddSignalR();
-        builder.Services.AddSingleton(_ => new StudioEngine(paths));
+        builder.Services.AddSingleton(_ => new StudioEngine(paths, startup.Limits));
         builder.Services.AddHostedService<TrainingBroadcaster>();
         // -- app services: one line each below (helpers add their registrations here) --
+        builder.Services.AddSingleton(new WebUI.Api.ApiKeyCheck(startup.ApiKey));
         builder.WebHost.UseStaticWebAssets(); // MudBlazor's css/js from a build (not only a publish) in every environment, as `dotnet run -c Release` serves
         builder.Services.AddSingleton(sp => new WebUI.Services.ChatLogStore(sp.GetRequiredService<StudioEngine>().Paths.ChatLogs));
 
         var app = builder.Build();
         if (!app.Environment.IsDevelopment()) app.UseExceptionHandler("/Error", createScopeForErrors: true);
         app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+        app.UseWhen(c => c.Request.Path.StartsWithSegments("/v1"), api => api.UseMiddleware<WebUI.Api.ApiKeyMiddleware>());
         app.UseAntiforgery();
         app.MapStaticAssets();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         app.MapHub<TrainingHub>(TrainingHub.Path);
         // -- app endpoints: one line each below --
+        WebUI.Api.OpenAiApi.MapOpenAiApi(app);
 
         if (startup.Model is { } model)
         {
