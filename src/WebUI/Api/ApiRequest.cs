@@ -37,6 +37,8 @@ public sealed record ApiRequest(string? Model, string? Prompt, IReadOnlyList<Cha
             StopStrings = Stops(body),
             Logprobs = logprobs,
             MaxNewTokens = maxTokens ?? CompletionDefaultMaxTokens,
+            // vLLM's extension: benchmarks ask for exactly max_tokens tokens.
+            StopAtEos = Bool(body, "ignore_eos") != true,
         };
         var streamOptions = Field(body, "stream_options", JsonValueKind.Object);
         return new ApiRequest(String(body, "model"), chat ? null : ReadPrompt(body), chat ? ReadMessages(body) : null, chat ? String(body, "chat_template") : null,
