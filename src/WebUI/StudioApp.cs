@@ -25,7 +25,9 @@ public static class StudioApp
         // Against DNS rebinding: only these Host names are served (ASP.NET's host filtering answers 400 otherwise).
         builder.Configuration.AddInMemoryCollection([new("AllowedHosts", string.Join(';', startup.AllowedHosts))]);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = WebUI.Api.OpenAiApi.MaxBodyBytes);
-        builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+        // SignalR's 32 KB default silently dropped the circuit on a chat message of 20 KB; prompts of 1 MB must arrive.
+        builder.Services.AddRazorComponents().AddInteractiveServerComponents()
+            .AddHubOptions(hub => hub.MaximumReceiveMessageSize = 4 * 1024 * 1024);
         builder.Services.AddMudServices();
         builder.Services.AddSignalR();
         builder.Services.AddSingleton(_ => new StudioEngine(paths, startup.Limits));

@@ -40,6 +40,8 @@ public sealed class StudioFlowTests(ITestOutputHelper log)
             Done("chatted");
             await ChatInTwoTabsAsync(page, await chromium.NewPageAsync(), app.Url);
             Done("chatted in two tabs at once");
+            await SendHugeMessageAsync(page);
+            Done("a 200 KB message was refused with a reason");
         }
         catch (Exception e)
         {
@@ -126,6 +128,14 @@ public sealed class StudioFlowTests(ITestOutputHelper log)
         log.WriteLine($"two tabs at once: '{replies[0]}' / '{replies[1]}'");
         Assert.StartsWith(" Sue", replies[0]);
         Assert.StartsWith(" Lily", replies[1]);
+    }
+
+    // A message far beyond the context reaches the server (the circuit survives it) and is refused with the reason.
+    private static async Task SendHugeMessageAsync(IPage page)
+    {
+        await FillAsync(page, "Message", string.Concat(Enumerable.Repeat("Once upon a time. ", 11_000)));
+        await page.GetByRole(AriaRole.Button, new() { Name = "Send" }).ClickAsync();
+        await Expect(page.Locator(".mud-alert").Filter(new() { HasText = "context" })).ToBeVisibleAsync();
     }
 
     /// <summary>Sends a message and returns the streamed reply once finished; fails unless the reply grew in several steps.</summary>
