@@ -39,6 +39,7 @@ public sealed class BatchDecoder : IDisposable
         int slot = running.Count;
         using var inference = torch.inference_mode();
         using var scope = NewDisposeScope();
+        // Room for the whole sequence now, so decode steps never grow the cache (a step's view checks the bound).
         cache.Reserve(slot + 1, sequence.MaxLength);
         cache.Reset(slot);
         if (adapters is not null)
@@ -61,8 +62,6 @@ public sealed class BatchDecoder : IDisposable
 
         using var inference = torch.inference_mode();
         using var scope = NewDisposeScope();
-        long longest = Enumerable.Range(0, running.Count).Max(cache.LengthOf);
-        cache.Reserve(running.Count, longest + 1);
         if (adapters is not null && rowsChanged)
         {
             adapters.ActivatePerRow([.. running.Select(s => s.Adapters ?? [])], model.Model.Device);

@@ -32,8 +32,7 @@ public sealed class GenerationSequence
     {
         int context = model.Config.MaxPositions;
         if (promptIds.Count == 0) throw new ArgumentException("the prompt is empty");
-        if (promptIds.Count >= context)
-            throw new ArgumentException($"the prompt has {promptIds.Count} tokens; the model's context is {context}");
+        if (promptIds.Count >= context) throw new PromptTooLongException(promptIds.Count, context);
         this.model = model;
         this.options = options.Validate();
         sampler = new TokenSampler(options);
@@ -116,3 +115,7 @@ public sealed class GenerationSequence
 
     private string TokenText(int id) => Encoding.UTF8.GetString(model.Tokenizer.TokenBytes(id));
 }
+
+/// <summary>The prompt leaves no room in the model's context for even one new token.</summary>
+public sealed class PromptTooLongException(int promptTokens, int context)
+    : ArgumentException($"the prompt has {promptTokens} tokens; the model's context is {context}");

@@ -26,9 +26,6 @@ public static class ApiGeneration
         catch (ArgumentException e) { throw ApiException.BadRequest(e.Message, "model", "invalid_model"); }
 
         var (ids, options) = chat ? RenderChat(engine, request) : (engine.Tokenize(request.Prompt!), request.Options);
-        var contextLength = engine.Model!.ContextLength;
-        if (ids.Count >= contextLength)
-            throw ApiException.BadRequest($"the prompt has {ids.Count} tokens; the model's context is {contextLength}", chat ? "messages" : "prompt", "context_length_exceeded");
         if (request.MaxTokens is null) options = options with { MaxNewTokens = engine.ChatMaxTokens(ids.Count) };
         try
         {
@@ -39,6 +36,7 @@ public static class ApiGeneration
             context.Response.Headers.RetryAfter = "1";
             throw new ApiException(429, e.Message, null, "rate_limit_exceeded", "rate_limit_error");
         }
+        catch (PromptTooLongException e) { throw ApiException.BadRequest(e.Message, chat ? "messages" : "prompt", "context_length_exceeded"); }
         catch (DirectoryNotFoundException e) { throw new ApiException(404, e.Message, "model", "model_not_found"); }
         catch (InvalidModelException e) { throw ApiException.BadRequest($"model '{modelId}' does not fit the loaded base model: {e.Message}", "model", "adapter_mismatch"); }
         catch (ArgumentException e) { throw ApiException.BadRequest($"model '{modelId}': {e.Message}", "model"); }

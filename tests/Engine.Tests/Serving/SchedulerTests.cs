@@ -141,7 +141,7 @@ public sealed class SchedulerTests : IAsyncLifetime
     {
         await using var scheduler = Scheduler();
         var tooLong = Enumerable.Repeat(3, model.Config.MaxPositions).ToArray();
-        Assert.Contains("context", (await Assert.ThrowsAsync<ArgumentException>(() => scheduler.StartAsync(Greedy(tooLong, 4)))).Message);
+        Assert.Contains("context", (await Assert.ThrowsAsync<PromptTooLongException>(() => scheduler.StartAsync(Greedy(tooLong, 4)))).Message);
         await Assert.ThrowsAsync<DirectoryNotFoundException>(() => scheduler.StartAsync(Greedy([1], 4, new AdapterWeight("missing", 1))));
         Assert.Contains("temperature", (await Assert.ThrowsAsync<ArgumentException>(() =>
             scheduler.StartAsync(new GenerationRequest([1], new GenerationOptions { Temperature = -1 }, [])))).Message);
