@@ -153,10 +153,13 @@ public sealed class StudioFlowTests(ITestOutputHelper log)
               observer.observe(document.body, { childList: true, subtree: true, characterData: true });
             }
             """);
+        // A finished reply shows its meta line; earlier replies in the conversation already show theirs, so wait for
+        // the meta of the reply this message starts, not merely the last one on screen.
+        var metas = page.Locator("[data-role=assistant] .studio-message-meta");
+        int before = await metas.CountAsync();
         await FillAsync(page, "Message", message);
         await page.GetByRole(AriaRole.Button, new() { Name = "Send" }).ClickAsync();
-        var meta = page.Locator("[data-role=assistant] .studio-message-meta").Last;
-        await Expect(meta).ToBeVisibleAsync(new() { Timeout = 60_000 });
+        await Expect(metas.Nth(before)).ToBeVisibleAsync(new() { Timeout = 60_000 });
         var snapshots = await page.EvaluateAsync<string[]>("() => window.replySnapshots");
         Assert.True(!mustStream || snapshots.Length >= 2, $"the reply did not stream: it appeared in {snapshots.Length} step(s)");
         return await page.Locator("[data-role=assistant] .studio-message-text").Last.TextContentAsync() ?? "";
