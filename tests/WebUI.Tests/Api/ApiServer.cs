@@ -12,10 +12,13 @@ namespace WebUI.Tests.Api;
 
 /// <summary>
 /// The real app on a loopback port with stories260K in models/ and, in loras/, two adapters that fit ("sue",
-/// "tom") and one whose rank in adapter_config.json does not match its weights ("misfit").
+/// "tom") and one whose rank in adapter_config.json does not match its weights ("misfit"). A derived fixture passes
+/// its own start-up flags.
 /// </summary>
-public sealed class ApiServer : IAsyncLifetime
+public class ApiServer(params string[] flags) : IAsyncLifetime
 {
+    public ApiServer() : this([]) { }
+
     public const string ModelName = "stories260K";
     private readonly string root = Path.Combine(Path.GetTempPath(), "webui-api-tests", Guid.NewGuid().ToString("N"));
     private WebApplication app = default!;
@@ -49,7 +52,7 @@ public sealed class ApiServer : IAsyncLifetime
         json["r"] = 8;
         File.WriteAllText(config, json.ToJsonString());
 
-        app = StudioApp.Build(["--port", Port.ToString()], paths);
+        app = StudioApp.Build(["--port", Port.ToString(), .. flags], paths);
         await app.StartAsync();
         await Engine.LoadModelAsync(ModelName);
     }

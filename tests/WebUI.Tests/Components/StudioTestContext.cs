@@ -21,14 +21,14 @@ public abstract class StudioTestContext : BunitContext
 {
     public const string ModelName = "stories260K";
 
-    protected StudioTestContext()
+    protected StudioTestContext(ServingLimits? limits = null)
     {
         Root = Path.Combine(Path.GetTempPath(), "webui-ui-tests", Guid.NewGuid().ToString("N"));
         var model = Path.Combine(Root, "models", ModelName);
         Directory.CreateDirectory(model);
         foreach (var file in Directory.GetFiles(WebUI.Engine.Tests.SharedModels.Dir(ModelName)))
             File.Copy(file, Path.Combine(model, Path.GetFileName(file)));
-        Engine = new StudioEngine(new StudioPaths(Root));
+        Engine = new StudioEngine(new StudioPaths(Root), limits);
         Services.AddMudServices();
         Services.AddSingleton(Engine);
         Services.AddSingleton(new ChatLogStore(Engine.Paths.ChatLogs));
