@@ -56,6 +56,8 @@ public sealed partial class ChatLogStore(string folder)
     {
         var log = JsonSerializer.Deserialize<ChatLog>(File.ReadAllText(PathOf(id)), Json)
             ?? throw new InvalidDataException($"chat log '{id}' is empty");
+        // JSON of another shape deserializes with missing members as null; refuse it here rather than fail later.
+        if (log.Messages is null || log.Title is null) throw new InvalidDataException($"chat log '{id}' is not a chat log (no title or messages)");
         return log with { Id = id };
     }
 
