@@ -1,3 +1,5 @@
+using WebUI.Engine.Loading;
+
 namespace WebUI.Engine.Adapters;
 
 /// <summary>
@@ -26,9 +28,11 @@ internal static class AtomicFolder
         try
         {
             writeInto(staging);
+            StagingNames.SyncDirectory(staging);
             if (!replacing)
             {
                 Directory.Move(staging, folder);
+                StagingNames.SyncDirectory(parent);
                 return;
             }
             var backup = BackupPathFor(folder);
@@ -39,6 +43,7 @@ internal static class AtomicFolder
                 Directory.Move(backup, folder);
                 throw;
             }
+            StagingNames.SyncDirectory(parent);
         }
         finally
         {

@@ -20,6 +20,7 @@ public static class AtomicFile
                 stream.Flush(flushToDisk: true);
             }
             File.Move(temp, path, overwrite: true);
+            StagingNames.SyncDirectory(Path.GetDirectoryName(Path.GetFullPath(path)));
         }
         finally
         {

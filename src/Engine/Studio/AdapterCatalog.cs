@@ -9,8 +9,9 @@ public static class AdapterCatalog
     public static IReadOnlyList<AdapterEntry> List(string lorasFolder)
     {
         if (!Directory.Exists(lorasFolder)) return [];
+        StagingNames.CleanStale(lorasFolder);
         return [.. Directory.GetDirectories(lorasFolder)
-            .Where(d => !Path.GetFileName(d).Contains(".backup-") && !Path.GetFileName(d).Contains(".tmp-"))
+            .Where(d => !StagingNames.IsHiddenFromListings(d))
             .Order(StringComparer.OrdinalIgnoreCase).Select(Describe)];
     }
 

@@ -8,7 +8,8 @@ public static class ModelCatalog
     public static IReadOnlyList<ModelEntry> List(string modelsFolder)
     {
         if (!Directory.Exists(modelsFolder)) return [];
-        return [.. Directory.GetDirectories(modelsFolder).Order(StringComparer.OrdinalIgnoreCase).Select(Describe)];
+        StagingNames.CleanStale(modelsFolder);
+        return [.. Directory.GetDirectories(modelsFolder).Where(d => !StagingNames.IsHiddenFromListings(d)).Order(StringComparer.OrdinalIgnoreCase).Select(Describe)];
     }
 
     public static ModelEntry Describe(string folder)

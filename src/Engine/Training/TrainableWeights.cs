@@ -96,9 +96,8 @@ public sealed class FullWeights : TrainableWeights
 
     public override string SaveOutput(string folder, bool overwrite)
     {
-        if (Directory.Exists(folder) && overwrite)
-            Directory.Move(folder, $"{folder}.backup-{DateTime.Now:yyyyMMdd-HHmmss}");
-        HfModelWriter.Write(model, folder);
+        // Written completely beside the old model (hidden staging) before the old one is renamed to a backup.
+        Adapters.AtomicFolder.Write(folder, overwrite, staging => HfModelWriter.Write(model, staging));
         return folder;
     }
 

@@ -25,8 +25,27 @@ public static class TrainingCheckpoints
             SafeTensorsWriter.Write(Path.Combine(staging, OptimizerFile), optimizer.StateTensors().Append(KeyValuePair.Create(RandomKey, rng)),
                 new Dictionary<string, string> { ["optimizer_steps"] = optimizer.Steps.ToString() });
             AtomicFile.WriteAllText(Path.Combine(staging, StateFile), JsonSerializer.Serialize(state));
-            if (Directory.Exists(target)) Directory.Delete(target, recursive: true);
-            Directory.Move(staging, target);
+            // Rename over, never delete-then-move: the old checkpoint is renamed aside (a staging name, cleaned up on
+            // resume) only once the new one is complete, so there is no moment without a complete checkpoint.
+            StagingNames.SyncDirectory(staging);
+            if (Directory.Exists(target))
+            {
+                var old = $"{target}.tmp-old-{Guid.NewGuid():N}";
+                Directory.Move(target, old);
+                try { Directory.Move(staging, target); }
+                catch
+                {
+                    Directory.Move(old, target);
+                    throw;
+                }
+                StagingNames.SyncDirectory(folder);
+                try { Directory.Delete(old, recursive: true); } catch (IOException) { }
+            }
+            else
+            {
+                Directory.Move(staging, target);
+                StagingNames.SyncDirectory(folder);
+            }
             return target;
         }
         finally
@@ -35,13 +54,30 @@ public static class TrainingCheckpoints
         }
     }
 
+    /// <summary>
+    /// After a kill -9: a checkpoint renamed aside (NAME.tmp-old-*) whose replacement never arrived is renamed back,
+    /// then every other staging/partial folder is deleted.
+    /// </summary>
+    public static void RecoverAndClean(string folder)
+    {
+        if (!Directory.Exists(folder)) return;
+        foreach (var old in Directory.GetDirectories(folder, "checkpoint-*.tmp-old-*"))
+        {
+            var name = Path.GetFileName(old);
+            var target = Path.Combine(folder, name[..name.IndexOf(".tmp-old-", StringComparison.Ordinal)]);
+            if (!Directory.Exists(target)) Directory.Move(old, target);
+        }
+        StagingNames.CleanStale(folder);
+    }
+
     public static string? Newest(string folder) => Directory.Exists(folder)
-        ? Directory.GetDirectories(folder, "checkpoint-*").Where(d => !d.Contains(".tmp-") && File.Exists(Path.Combine(d, StateFile))).Order().LastOrDefault()
+        ? Directory.GetDirectories(folder, "checkpoint-*").Where(d => !StagingNames.IsHiddenFromListings(d) && File.Exists(Path.Combine(d, StateFile))).Order().LastOrDefault()
         : null;
 
     /// <summary>Loads the newest checkpoint into the weights, optimizer and dropout generator; the state to continue from.</summary>
     public static TrainingState RestoreNewest(string folder, TrainableWeights weights, AdamW optimizer, Generator dropoutRandom)
     {
+        RecoverAndClean(folder);
         var newest = Newest(folder) ?? throw new InvalidOperationException($"nothing to resume: no checkpoint in {folder}");
         var state = JsonSerializer.Deserialize<TrainingState>(File.ReadAllText(Path.Combine(newest, StateFile)))
             ?? throw new InvalidModelException($"{newest}: unreadable {StateFile}");

@@ -1,0 +1,63 @@
+using WebUI.Engine.Loading;
+using WebUI.Engine.Studio;
+using WebUI.Engine.Training;
+
+namespace WebUI.Engine.Tests.Files;
+
+public sealed class StagingFilesTests : IDisposable
+{
+    private readonly string root = Directory.CreateTempSubdirectory("staging-tests-").FullName;
+
+    public void Dispose() => Directory.Delete(root, recursive: true);
+
+    private string Make(string name) => Directory.CreateDirectory(Path.Combine(root, name)).FullName;
+
+    [Fact]
+    public void Catalogs_NeverListStagingBackupOrDotFolders_AndCleanOnlyStaging()
+    {
+        Make("real");
+        Make(".real.saving-abc");
+        Make("real.tmp-abc");
+        Make("real.backup-20260101-000000");
+        Make(".hidden");
+
+        Assert.Equal(["real"], ModelCatalog.List(root).Select(e => e.Name));
+        Assert.Equal(["real"], AdapterCatalog.List(root).Select(e => e.Name));
+
+        var left = Directory.GetDirectories(root).Select(Path.GetFileName).Order().ToArray();
+        Assert.Equal([".hidden", "real", "real.backup-20260101-000000"], left);
+    }
+
+    [Fact]
+    public void Checkpoints_SkipPartials_AndResumeRecoversACheckpointRenamedAside()
+    {
+        string Checkpoint(string name)
+        {
+            var d = Make(name);
+            File.WriteAllText(Path.Combine(d, "trainer_state.json"), "{}");
+            return d;
+        }
+        Checkpoint("checkpoint-000001");
+        Checkpoint("checkpoint-000009.tmp-abc");
+        Checkpoint(".checkpoint-000008.saving-abc");
+        Assert.Equal("checkpoint-000001", Path.GetFileName(TrainingCheckpoints.Newest(root)));
+
+        // kill -9 between renaming the old checkpoint aside and moving the new one in.
+        Checkpoint("checkpoint-000002.tmp-old-abc");
+        TrainingCheckpoints.RecoverAndClean(root);
+        var left = Directory.GetDirectories(root).Select(Path.GetFileName).Order().ToArray();
+        Assert.Equal(["checkpoint-000001", "checkpoint-000002"], left);
+        Assert.Equal("checkpoint-000002", Path.GetFileName(TrainingCheckpoints.Newest(root)));
+    }
+
+    [Fact]
+    public void AtomicFile_ReplacesAndLeavesNoTemp()
+    {
+        var path = Path.Combine(root, "a.json");
+        AtomicFile.WriteAllText(path, "one");
+        AtomicFile.WriteAllText(path, "two");
+        Assert.Equal("two", File.ReadAllText(path));
+        Assert.Equal(["a.json"], Directory.GetFiles(root).Select(Path.GetFileName));
+        StagingNames.SyncDirectory(root);
+    }
+}
