@@ -15,9 +15,14 @@ namespace WebUI.Tests.Api;
 /// "tom") and one whose rank in adapter_config.json does not match its weights ("misfit"). A derived fixture passes
 /// its own start-up flags.
 /// </summary>
-public class ApiServer(params string[] flags) : IAsyncLifetime
+public class ApiServer : IAsyncLifetime
 {
+    private readonly string[] flags;
+
     public ApiServer() : this([]) { }
+
+    // xUnit wants one public constructor on a fixture.
+    protected ApiServer(string[] flags) => this.flags = flags;
 
     public const string ModelName = "stories260K";
     private readonly string root = Path.Combine(Path.GetTempPath(), "webui-api-tests", Guid.NewGuid().ToString("N"));

@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace WebUI.Tests.Api;
 
 /// <summary>The app started with room for one running reply and none waiting.</summary>
-public sealed class OneSlotApiServer() : ApiServer("--max-concurrent", "1", "--max-queue", "0");
+public sealed class OneSlotApiServer() : ApiServer(["--max-concurrent", "1", "--max-queue", "0"]);
 
 /// <summary>What a client sees at the serving limits.</summary>
 public sealed class ServingLimitsApiTests(OneSlotApiServer server) : IClassFixture<OneSlotApiServer>
