@@ -9,7 +9,6 @@ public static class AdapterCatalog
     public static IReadOnlyList<AdapterEntry> List(string lorasFolder)
     {
         if (!Directory.Exists(lorasFolder)) return [];
-        StagingNames.CleanStale(lorasFolder);
         return [.. Directory.GetDirectories(lorasFolder)
             .Where(d => !StagingNames.IsHiddenFromListings(d))
             .Order(StringComparer.OrdinalIgnoreCase).Select(Describe)];

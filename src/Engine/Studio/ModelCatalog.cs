@@ -8,7 +8,6 @@ public static class ModelCatalog
     public static IReadOnlyList<ModelEntry> List(string modelsFolder)
     {
         if (!Directory.Exists(modelsFolder)) return [];
-        StagingNames.CleanStale(modelsFolder);
         return [.. Directory.GetDirectories(modelsFolder).Where(d => !StagingNames.IsHiddenFromListings(d)).Order(StringComparer.OrdinalIgnoreCase).Select(Describe)];
     }
 

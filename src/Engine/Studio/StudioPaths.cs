@@ -43,5 +43,8 @@ public sealed record StudioPaths(string Root)
     public void EnsureFolders()
     {
         foreach (var dir in new[] { Models, Loras, Datasets, Formats, ChatLogs, Checkpoints }) Directory.CreateDirectory(dir);
+        // Once, at start: staging left by a killed process. Never while listing, where a save may be writing its own.
+        Loading.StagingNames.CleanStale(Models);
+        Loading.StagingNames.CleanStale(Loras);
     }
 }

@@ -13,19 +13,25 @@ public sealed class StagingFilesTests : IDisposable
     private string Make(string name) => Directory.CreateDirectory(Path.Combine(root, name)).FullName;
 
     [Fact]
-    public void Catalogs_NeverListStagingBackupOrDotFolders_AndCleanOnlyStaging()
+    public void Catalogs_NeverListStagingBackupOrDotFolders_AndStartUpCleansOnlyStaging()
     {
-        Make("real");
-        Make(".real.saving-abc");
-        Make("real.tmp-abc");
-        Make("real.backup-20260101-000000");
-        Make(".hidden");
+        var paths = new StudioPaths(root);
+        foreach (var folder in new[] { paths.Models, paths.Loras })
+        {
+            foreach (var name in new[] { "real", ".real.saving-abc", "real.tmp-abc", "real.backup-20260101-000000", ".hidden" })
+                Directory.CreateDirectory(Path.Combine(folder, name));
+        }
 
-        Assert.Equal(["real"], ModelCatalog.List(root).Select(e => e.Name));
-        Assert.Equal(["real"], AdapterCatalog.List(root).Select(e => e.Name));
+        Assert.Equal(["real"], ModelCatalog.List(paths.Models).Select(e => e.Name));
+        Assert.Equal(["real"], AdapterCatalog.List(paths.Loras).Select(e => e.Name));
+        Assert.Equal(5, Directory.GetDirectories(paths.Loras).Length); // listing deletes nothing: a save may be staging
 
-        var left = Directory.GetDirectories(root).Select(Path.GetFileName).Order().ToArray();
-        Assert.Equal([".hidden", "real", "real.backup-20260101-000000"], left);
+        paths.EnsureFolders();
+        foreach (var folder in new[] { paths.Models, paths.Loras })
+        {
+            var left = Directory.GetDirectories(folder).Select(Path.GetFileName).Order().ToArray();
+            Assert.Equal([".hidden", "real", "real.backup-20260101-000000"], left);
+        }
     }
 
     [Fact]
