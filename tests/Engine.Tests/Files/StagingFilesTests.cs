@@ -29,7 +29,7 @@ public sealed class StagingFilesTests : IDisposable
         paths.EnsureFolders();
         foreach (var folder in new[] { paths.Models, paths.Loras })
         {
-            var left = Directory.GetDirectories(folder).Select(Path.GetFileName).Order().ToArray();
+            var left = Directory.GetDirectories(folder).Select(d => Path.GetFileName(d)!).Order().ToArray();
             Assert.Equal([".hidden", "real", "real.backup-20260101-000000"], left);
         }
     }
@@ -51,7 +51,7 @@ public sealed class StagingFilesTests : IDisposable
         // kill -9 between renaming the old checkpoint aside and moving the new one in.
         Checkpoint("checkpoint-000002.tmp-old-abc");
         TrainingCheckpoints.RecoverAndClean(root);
-        var left = Directory.GetDirectories(root).Select(Path.GetFileName).Order().ToArray();
+        var left = Directory.GetDirectories(root).Select(d => Path.GetFileName(d)!).Order().ToArray();
         Assert.Equal(["checkpoint-000001", "checkpoint-000002"], left);
         Assert.Equal("checkpoint-000002", Path.GetFileName(TrainingCheckpoints.Newest(root)));
     }
