@@ -30,7 +30,7 @@ public static class StudioApp
             .AddHubOptions(hub => hub.MaximumReceiveMessageSize = 4 * 1024 * 1024);
         builder.Services.AddMudServices();
         builder.Services.AddSignalR();
-        builder.Services.AddSingleton(_ => new StudioEngine(paths, startup.Limits));
+        builder.Services.AddSingleton(sp => new StudioEngine(paths, startup.Limits, sp.GetRequiredService<ILogger<StudioEngine>>()));
         builder.Services.AddHostedService<TrainingBroadcaster>();
         // -- app services: one line each below (helpers add their registrations here) --
         builder.Services.AddSingleton(new WebUI.Api.ApiKeyCheck(startup.ApiKey));

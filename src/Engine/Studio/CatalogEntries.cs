@@ -5,7 +5,7 @@ public sealed record ModelEntry(string Name, string Path, string Format, string 
 
 /// <summary>The model in memory.</summary>
 public sealed record LoadedModelInfo(string Name, string Path, string Architecture, long Parameters, string Device, string DType,
-    long WeightBytes, int ContextLength, string? ChatTemplateName);
+    long WeightBytes, int ContextLength, string? ChatTemplateName, string? ChatTemplateWarning = null);
 
 /// <summary>An adapter folder in loras/.</summary>
 public sealed record AdapterEntry(string Name, string? BaseModel, int Rank, double Alpha, IReadOnlyList<string> TargetModules,

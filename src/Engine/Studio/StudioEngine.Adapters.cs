@@ -34,7 +34,7 @@ public sealed partial class StudioEngine
         finally
         {
             modelGate.Release();
-            Changed?.Invoke();
+            RaiseChanged();
         }
     }
 
@@ -46,6 +46,7 @@ public sealed partial class StudioEngine
         try
         {
             var model = loaded ?? throw NoModel();
+            ThrowIfTrainingOwnsModel(); // half-trained weights are no model to export
             var adapters = DefaultAdapters;
             await inference.Run(() =>
             {
@@ -57,7 +58,7 @@ public sealed partial class StudioEngine
         finally
         {
             modelGate.Release();
-            Changed?.Invoke();
+            RaiseChanged();
         }
     }
 }

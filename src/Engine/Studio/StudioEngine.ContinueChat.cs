@@ -16,7 +16,7 @@ public sealed partial class StudioEngine
         if (messages is not [.., { Role: "assistant" } last])
             throw new ArgumentException("there is no assistant reply to continue: the last message must be the assistant's");
         var template = Template(templateName);
-        return Stream(() => Tokenize(template.Render([.. messages.Take(messages.Count - 1)], addGenerationPrompt: true) + last.Content),
+        return Stream(() => Tokenize(template.Render([.. messages.Take(messages.Count - 1)], addGenerationPrompt: true, cancellationToken) + last.Content),
             WithStops(options, template), adapters, cancellationToken);
     }
 }

@@ -26,7 +26,7 @@ public sealed partial class StudioEngine
         var folder = StudioPaths.Inside(Paths.Models, parsed.FolderName);
         if (!downloads.TryAdd(parsed.FolderName, parsed))
             throw new InvalidOperationException($"busy: {parsed} is already downloading");
-        Changed?.Invoke();
+        RaiseChanged();
         try
         {
             await new HubDownloader(HubHttp, Hub).DownloadAsync(parsed, folder, progress, cancellationToken);
@@ -35,7 +35,7 @@ public sealed partial class StudioEngine
         finally
         {
             downloads.TryRemove(parsed.FolderName, out _);
-            Changed?.Invoke();
+            RaiseChanged();
         }
     }
 }

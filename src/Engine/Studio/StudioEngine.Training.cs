@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using System.Globalization;
 using WebUI.Engine.Loading;
 using WebUI.Engine.Training;
@@ -68,7 +69,7 @@ public sealed partial class StudioEngine
         finally
         {
             modelGate.Release();
-            Changed?.Invoke();
+            RaiseChanged();
         }
     }
 
@@ -92,6 +93,7 @@ public sealed partial class StudioEngine
         }
         catch (Exception e)
         {
+            logger.LogError(e, "training '{Job}' failed", options.OutputName);
             snapshot = snapshot with { Running = false, Error = e.Message };
             Publish(new TrainingEvent(TrainingEventKind.Failed, options.OutputName, DateTime.Now, Message: e.Message));
         }
@@ -101,15 +103,24 @@ public sealed partial class StudioEngine
                 RestoreBaseAfterFullTraining(model);
             else if (options.Method == TrainingMethod.Full)
                 scheduler?.Reopen();
-            Changed?.Invoke();
+            RaiseChanged();
         }
     }
 
-    // Full fine-tuning changed the weights in place; an interrupted run leaves them half-trained, so reload the base.
+    // Full fine-tuning changed the weights in place; an interrupted run leaves them half-trained, so reload the base
+    // (under the gate, like any other model change).
     private void RestoreBaseAfterFullTraining(LoadedModel model)
     {
-        var reloaded = ModelLoader.Load(model.Source.Path, model.Device);
-        ReplaceModelAsync(reloaded).Wait();
+        modelGate.Wait();
+        try
+        {
+            var reloaded = ModelLoader.Load(model.Source.Path, model.Device);
+            ReplaceModelAsync(reloaded).Wait();
+        }
+        finally
+        {
+            modelGate.Release();
+        }
     }
 
     private void Publish(TrainingEvent e)
@@ -122,7 +133,7 @@ public sealed partial class StudioEngine
                 _ => snapshot with { Log = WithLine(e.Message ?? e.Kind.ToString()) },
             };
         }
-        TrainingEvents?.Invoke(e);
+        Raise(TrainingEvents, handler => handler(e));
     }
 
     private IReadOnlyList<string> WithLine(string line) => [.. snapshot.Log.TakeLast(199), $"{DateTime.Now:HH:mm:ss} {line}"];
@@ -141,7 +152,8 @@ public sealed partial class StudioEngine
     private void DisposeTraining()
     {
         trainingCancel?.Cancel();
-        try { trainingTask?.Wait(); } catch (AggregateException) { }
+        try { trainingTask?.Wait(); }
+        catch (AggregateException e) { logger.LogError(e.InnerException, "the training job failed while the engine shut down"); }
         trainingWorker.Dispose();
     }
 }

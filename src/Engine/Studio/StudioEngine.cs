@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using WebUI.Engine.Adapters;
 using WebUI.Engine.Generation;
 using WebUI.Engine.Loading;
@@ -17,11 +19,14 @@ public sealed partial class StudioEngine : IDisposable
     private LoadedModel? loaded;
     private GenerationScheduler? scheduler;
     private AdapterCache? adapterCache;   // the inference worker's
+    private ChatTemplate? ownTemplate;    // the loaded model's, when it has a usable one
+    private readonly ILogger logger;
 
-    public StudioEngine(StudioPaths paths, ServingLimits? limits = null)
+    public StudioEngine(StudioPaths paths, ServingLimits? limits = null, ILogger<StudioEngine>? logger = null)
     {
         Paths = paths;
         Limits = (limits ?? new ServingLimits()).Validate();
+        this.logger = logger ?? NullLogger<StudioEngine>.Instance;
         paths.EnsureFolders();
     }
 
@@ -44,16 +49,21 @@ public sealed partial class StudioEngine : IDisposable
         {
             ThrowIfTraining();
             IsLoading = true;
-            Changed?.Invoke();
+            RaiseChanged();
             var next = await inference.Run(() => ModelLoader.Load(path), cancellationToken);
             await ReplaceModelAsync(next);
             return Model!;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning("loading the model {Path} failed: {Reason}", path, e.Message);
+            throw;
         }
         finally
         {
             IsLoading = false;
             modelGate.Release();
-            Changed?.Invoke();
+            RaiseChanged();
         }
     }
 
@@ -68,7 +78,7 @@ public sealed partial class StudioEngine : IDisposable
         finally
         {
             modelGate.Release();
-            Changed?.Invoke();
+            RaiseChanged();
         }
     }
 
@@ -83,24 +93,39 @@ public sealed partial class StudioEngine : IDisposable
             previous?.Dispose();
             adapterCache = next is null ? null : new AdapterCache(name => StudioPaths.Inside(Paths.Loras, name), Limits.MaxLoras);
         });
+        string? templateWarning = null;
+        (ownTemplate, templateWarning) = next is null ? (null, null) : UsableOwnTemplate(next);
+        if (templateWarning is not null) logger.LogWarning("{Model}: {Warning}", next!.Source.Name, templateWarning);
         loaded = next;
         scheduler = next is null ? null : new GenerationScheduler(inference, next, adapterCache!, Limits.Scheduler);
-        Model = next is null ? null : Describe(next);
+        Model = next is null ? null : Describe(next, ownTemplate, templateWarning);
         DefaultAdapters = [];
     }
 
-    private static LoadedModelInfo Describe(LoadedModel m) => new(
+    // The model's own template, parsed and test-rendered once at load: one that fails (or passes a limit) is set
+    // aside with a warning, and the model still loads with the built-in templates.
+    private static (ChatTemplate? Template, string? Warning) UsableOwnTemplate(LoadedModel m)
+    {
+        try
+        {
+            var own = ChatTemplate.ForTokenizer(m.Tokenizer, $"Model ({m.Source.Name})");
+            own?.Render([new("user", "Hello!"), new("assistant", "Hi. How can I help?"), new("user", "Tell me a story.")], addGenerationPrompt: true);
+            return (own, null);
+        }
+        catch (TemplateException e)
+        {
+            return (null, $"the model's chat template cannot be used: {e.Message}; chat falls back to {ChatTemplate.PlainText.Name}");
+        }
+    }
+
+    private static LoadedModelInfo Describe(LoadedModel m, ChatTemplate? own, string? templateWarning) => new(
         m.Source.Name, m.Source.Path, m.Config.HfArchitecture, m.Model.ParameterCount(),
         m.Device.Device.type.ToString().ToLowerInvariant(), m.Device.DType.ToString().ToLowerInvariant(),
         m.Model.parameters().Sum(p => p.numel() * p.element_size()), m.Config.MaxPositions,
-        ChatTemplate.ForTokenizer(m.Tokenizer, "Model")?.Name);
+        own?.Name, templateWarning);
 
-    /// <summary>The templates a chat can use: the model's own first (when it has one), then the built-in ones.</summary>
-    public IReadOnlyList<ChatTemplate> ChatTemplates()
-    {
-        var own = loaded is { } m ? ChatTemplate.ForTokenizer(m.Tokenizer, $"Model ({m.Source.Name})") : null;
-        return own is null ? ChatTemplate.BuiltIn : [own, .. ChatTemplate.BuiltIn];
-    }
+    /// <summary>The templates a chat can use: the model's own first (when it has a usable one), then the built-in ones.</summary>
+    public IReadOnlyList<ChatTemplate> ChatTemplates() => ownTemplate is { } own ? [own, .. ChatTemplate.BuiltIn] : ChatTemplate.BuiltIn;
 
     /// <summary>The loaded model's token ids for <paramref name="text"/> (with BOS when the tokenizer adds it).</summary>
     public IReadOnlyList<int> Tokenize(string text) => (loaded ?? throw NoModel()).Tokenizer.Encode(text);
@@ -126,7 +151,7 @@ public sealed partial class StudioEngine : IDisposable
         IReadOnlyList<AdapterWeight>? adapters = null, CancellationToken cancellationToken = default)
     {
         var template = Template(templateName);
-        return Stream(() => Tokenize(template.Render(messages, addGenerationPrompt: true)), WithStops(options, template), adapters, cancellationToken);
+        return Stream(() => Tokenize(template.Render(messages, addGenerationPrompt: true, cancellationToken)), WithStops(options, template), adapters, cancellationToken);
     }
 
     /// <summary>The chat template of that name, or an <see cref="ArgumentException"/> naming it.</summary>
@@ -143,6 +168,18 @@ public sealed partial class StudioEngine : IDisposable
         await using var stream = await StartGenerationAsync(request, cancellationToken);
         await foreach (var chunk in stream.ReadAllAsync(cancellationToken)) yield return chunk;
     }
+
+    // Subscribers (UI circuits, the hub) run on engine threads: one that throws is logged and never fails a load or a run.
+    private void Raise<T>(T? handlers, Action<T> invoke) where T : Delegate
+    {
+        foreach (var handler in handlers?.GetInvocationList().Cast<T>() ?? [])
+        {
+            try { invoke(handler); }
+            catch (Exception e) { logger.LogError(e, "a subscriber to the engine's events ({Subscriber}) failed", handler.Method.DeclaringType?.FullName); }
+        }
+    }
+
+    private void RaiseChanged() => Raise(Changed, handler => handler());
 
     private static InvalidOperationException NoModel() => new("no model is loaded: load one on the Model tab first");
 

@@ -36,6 +36,23 @@ public sealed class ModelTabTests : StudioTestContext
     }
 
     [Fact]
+    public void A_model_whose_chat_template_cannot_be_used_loads_and_says_why()
+    {
+        var hostile = Path.Combine(Engine.Paths.Models, "hostile");
+        using (var stories = WebUI.Engine.Loading.ModelLoader.Load(Path.Combine(Engine.Paths.Models, ModelName), WebUI.Engine.ComputeDevice.Cpu))
+            WebUI.Engine.Loading.HfModelWriter.Write(stories, hostile);
+        File.WriteAllText(Path.Combine(hostile, "tokenizer_config.json"), """{"chat_template": "{{ 'a' * 1000000000 }}"}""");
+        var page = RenderWithProviders<Model>();
+
+        page.Find("button[aria-label='Load hostile']").Click();
+
+        page.WaitForAssertion(() => Assert.StartsWith("the model's chat template cannot be used: ",
+            page.Find("[data-testid=template-warning]").TextContent.Trim()));
+        Assert.Equal("hostile", Engine.Model?.Name);
+        Assert.Contains("none (plain text)", page.Find("[data-testid=loaded-model]").TextContent);
+    }
+
+    [Fact]
     public async Task A_new_adapter_appears_and_applies_with_its_weight_and_removes()
     {
         await Engine.LoadModelAsync(ModelName);
