@@ -41,6 +41,7 @@ public static class StudioApp
         if (!app.Environment.IsDevelopment()) app.UseExceptionHandler("/Error", createScopeForErrors: true);
         app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
         app.UseWhen(c => c.Request.Path.StartsWithSegments("/v1"), api => api.UseMiddleware<WebUI.Api.ApiKeyMiddleware>());
+        app.UseWhen(c => SameOriginMiddleware.Guards(c.Request.Path), hubs => hubs.UseMiddleware<SameOriginMiddleware>());
         app.UseAntiforgery();
         app.MapStaticAssets();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();

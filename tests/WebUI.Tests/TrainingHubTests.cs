@@ -70,13 +70,34 @@ public sealed class TrainingHubTests : IAsyncLifetime
         Assert.Equal(Enumerable.Range(1, steps.Count), steps);
         Assert.All(received, e => Assert.Equal("hub-lora", e.JobName));
         Assert.Equal(steps.Count, end.Result!.Steps);
-        Assert.True(File.Exists(Path.Combine(end.Result.OutputPath, "adapter_model.safetensors")), end.Result.OutputPath);
+        // Watchers see studio paths, never the server's folders.
+        Assert.Equal(Path.Combine("loras", "hub-lora"), end.Result.OutputPath);
+        Assert.True(File.Exists(Path.Combine(root, end.Result.OutputPath, "adapter_model.safetensors")), end.Result.OutputPath);
+        Assert.DoesNotContain(root, end.Message);
 
         // A client that connects later catches up from the snapshot.
         var snapshot = await connection.InvokeAsync<JsonElement>(nameof(TrainingHub.Snapshot));
         Assert.False(snapshot.GetProperty("running").GetBoolean());
         Assert.Equal(steps.Count, snapshot.GetProperty("history").GetArrayLength());
         Assert.Equal(end.Result.OutputPath, snapshot.GetProperty("result").GetProperty("outputPath").GetString());
+        Assert.DoesNotContain(root, snapshot.GetRawText());
+    }
+
+    [Theory]
+    [InlineData("http://evil.example", HttpStatusCode.Forbidden)]
+    [InlineData("http://127.0.0.1:1", HttpStatusCode.Forbidden)]
+    [InlineData(null, HttpStatusCode.OK)]
+    [InlineData("self", HttpStatusCode.OK)]
+    public async Task The_hubs_answer_only_pages_of_this_server(string? origin, HttpStatusCode expected)
+    {
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        foreach (var hub in new[] { TrainingHub.Path, "/_blazor" })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"{hub}/negotiate?negotiateVersion=1");
+            if (origin is not null) request.Headers.Add("Origin", origin == "self" ? $"http://127.0.0.1:{port}" : origin);
+            using var response = await http.SendAsync(request);
+            Assert.True(expected == response.StatusCode, $"{hub} from {origin}: {response.StatusCode}");
+        }
     }
 
     private static int FreePort()

@@ -83,8 +83,8 @@ public sealed partial class StudioEngine
             var message = result.Outcome switch
             {
                 TrainingOutcome.Cancelled => $"Stopped at step {result.Steps}; checkpoint saved, resume to continue.",
-                TrainingOutcome.StoppedAtLoss => $"Reached the stop loss at step {result.Steps}; saved to {result.OutputPath}.",
-                _ => $"Training finished: {result.Steps} steps, loss {result.TrainLoss.ToString("F4", CultureInfo.InvariantCulture)}; saved to {result.OutputPath}.",
+                TrainingOutcome.StoppedAtLoss => $"Reached the stop loss at step {result.Steps}; saved to {Paths.Shown(result.OutputPath)}.",
+                _ => $"Training finished: {result.Steps} steps, loss {result.TrainLoss.ToString("F4", CultureInfo.InvariantCulture)}; saved to {Paths.Shown(result.OutputPath)}.",
             };
             if (options.Method == TrainingMethod.Full && result.Outcome != TrainingOutcome.Cancelled)
                 Model = Model! with { Name = options.OutputName, Path = result.OutputPath };

@@ -27,6 +27,13 @@ public sealed record StudioPaths(string Root)
         return File.Exists(inside) ? inside : throw new FileNotFoundException($"{what} '{nameOrPath}' not found (looked for the path and in {folder})");
     }
 
+    /// <summary>A path as watchers may see it: relative to the root (e.g. "loras/sue"), or only its file name when outside.</summary>
+    public string Shown(string path)
+    {
+        var relative = Path.GetRelativePath(Root, Path.GetFullPath(path));
+        return relative.StartsWith("..", StringComparison.Ordinal) || Path.IsPathRooted(relative) ? Path.GetFileName(path) : relative;
+    }
+
     public static StudioPaths ForCurrentDirectory() => new(Path.GetFullPath(Environment.CurrentDirectory));
 
     /// <summary>The path of <paramref name="name"/> inside <paramref name="folder"/>; ArgumentException for names with separators, "..", or control characters.</summary>

@@ -6,14 +6,39 @@ namespace WebUI.Hubs;
 
 /// <summary>
 /// /hubs/training: every event of the training job ("TrainingEvent" messages) goes to every connected client;
-/// a client that connects mid-run asks for <see cref="Snapshot"/> to catch up.
+/// a client that connects mid-run asks for <see cref="Snapshot"/> to catch up. Paths are shown relative to the
+/// studio (e.g. "loras/sue"): the server's own folders are none of a watcher's business.
 /// </summary>
 public sealed class TrainingHub(StudioEngine engine) : Hub
 {
     public const string Path = "/hubs/training";
     public const string EventMethod = "TrainingEvent";
 
-    public TrainingSnapshot Snapshot() => engine.Training;
+    public TrainingSnapshot Snapshot()
+    {
+        var shown = engine.Training;
+        return shown with
+        {
+            Options = shown.Options is { } o ? o with
+            {
+                Data = o.Data with
+                {
+                    DatasetPath = engine.Paths.Shown(o.Data.DatasetPath),
+                    FormatPath = o.Data.FormatPath is { } format ? engine.Paths.Shown(format) : null,
+                    EvalDatasetPath = o.Data.EvalDatasetPath is { } eval ? engine.Paths.Shown(eval) : null,
+                },
+            } : null,
+            Result = Shown(shown.Result, engine.Paths),
+        };
+    }
+
+    internal static TrainingEvent Shown(TrainingEvent e, StudioPaths paths) => e with { Result = Shown(e.Result, paths) };
+
+    private static WebUI.Engine.Training.TrainingResult? Shown(WebUI.Engine.Training.TrainingResult? result, StudioPaths paths) => result is null ? null : result with
+    {
+        OutputPath = paths.Shown(result.OutputPath),
+        CheckpointPath = result.CheckpointPath is { } checkpoint ? paths.Shown(checkpoint) : null,
+    };
 }
 
 /// <summary>
@@ -48,7 +73,7 @@ public sealed class TrainingBroadcaster(StudioEngine engine, IHubContext<Trainin
         {
             try
             {
-                await hub.Clients.All.SendAsync(TrainingHub.EventMethod, e);
+                await hub.Clients.All.SendAsync(TrainingHub.EventMethod, TrainingHub.Shown(e, engine.Paths));
             }
             catch (Exception error)
             {

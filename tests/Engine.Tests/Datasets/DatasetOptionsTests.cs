@@ -41,6 +41,6 @@ public sealed class DatasetOptionsTests
     {
         Assert.Equal(0, (Valid with { Cutoff = 128, Overlap = 0 }).Validate().EffectiveOverlap);
         var error = Assert.Throws<ArgumentException>(() => (Valid with { Cutoff = 128, Overlap = 128 }).Validate());
-        Assert.StartsWith("Overlap must be 0..127 (less than Cutoff 128), not 128", error.Message);
+        Assert.StartsWith("Overlap Length must be 0..127 (less than Cutoff Length 128), not 128", error.Message);
     }
 }

@@ -204,7 +204,7 @@ public sealed class TrainingTabTests : IClassFixture<TrainingTabFixture>, IAsync
 
         await ChangeAsync(tab, "Overlap Length", "100");
         await ChangeAsync(tab, "Cutoff Length", "64");
-        const string message = "Overlap must be 0..63 (less than Cutoff 64), not 100";
+        const string message = "Overlap Length must be 0..63 (less than Cutoff Length 64), not 100";
         tab.WaitForAssertion(() => Assert.Contains(message, Helper(tab, "Overlap Length")));
         Assert.DoesNotContain("half the cutoff", Helper(tab, "Overlap Length"));
     }

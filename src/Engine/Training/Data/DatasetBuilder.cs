@@ -60,7 +60,7 @@ public static class DatasetBuilder
     private static FormattedRowEncoder FormattedEncoder(DatasetOptions options, ITextTokenizer tokenizer, string datasetName) =>
         options.FormatPath is string formatPath
             ? new FormattedRowEncoder(FormatFile.Load(formatPath), options, tokenizer)
-            : throw new DatasetException($"{datasetName} holds formatted rows (no \"messages\" or \"conversations\"), which need a format file (FormatPath)");
+            : throw new DatasetException($"{datasetName} holds formatted rows (no \"messages\" or \"conversations\"), which need a format file: pick one under Format");
 
     private static ExampleCollector Collect(DatasetSource source, IRowEncoder? encoder, DatasetOptions options, ITextTokenizer tokenizer)
     {

@@ -40,15 +40,15 @@ public sealed record DatasetOptions
     /// <summary>This, or an <see cref="ArgumentException"/> naming the first invalid option.</summary>
     public DatasetOptions Validate()
     {
-        if (string.IsNullOrWhiteSpace(DatasetPath)) throw new ArgumentException("DatasetPath is required", nameof(DatasetPath));
-        if (FormatPath is not null && FormatPath.Trim().Length == 0) throw new ArgumentException("FormatPath is blank; leave it null for no format file", nameof(FormatPath));
-        if (Cutoff is < MinCutoff or > MaxCutoff) throw new ArgumentException($"Cutoff must be {MinCutoff}..{MaxCutoff} tokens, not {Cutoff}", nameof(Cutoff));
-        if (Overlap is < 0 || Overlap >= Cutoff) throw new ArgumentException($"Overlap must be 0..{Cutoff - 1} (less than Cutoff {Cutoff}), not {Overlap}", nameof(Overlap));
+        if (string.IsNullOrWhiteSpace(DatasetPath)) throw new ArgumentException("Dataset is required: pick a dataset file", nameof(DatasetPath));
+        if (FormatPath is not null && FormatPath.Trim().Length == 0) throw new ArgumentException("Format is blank: pick a format file, or none", nameof(FormatPath));
+        if (Cutoff is < MinCutoff or > MaxCutoff) throw new ArgumentException($"Cutoff Length must be {MinCutoff}..{MaxCutoff} tokens, not {Cutoff}", nameof(Cutoff));
+        if (Overlap is < 0 || Overlap >= Cutoff) throw new ArgumentException($"Overlap Length must be 0..{Cutoff - 1} (less than Cutoff Length {Cutoff}), not {Overlap}", nameof(Overlap));
         ArgumentNullException.ThrowIfNull(HardCut, nameof(HardCut));
-        if (EvalDatasetPath is not null && EvalDatasetPath.Trim().Length == 0) throw new ArgumentException("EvalDatasetPath is blank; leave it null for no eval file", nameof(EvalDatasetPath));
-        if (!(EvalFraction >= 0 && EvalFraction < 1)) throw new ArgumentException($"EvalFraction must be at least 0 and below 1, not {EvalFraction}", nameof(EvalFraction));
+        if (EvalDatasetPath is not null && EvalDatasetPath.Trim().Length == 0) throw new ArgumentException("Evaluation Dataset is blank: pick a file, or none", nameof(EvalDatasetPath));
+        if (!(EvalFraction >= 0 && EvalFraction < 1)) throw new ArgumentException($"Eval fraction must be at least 0 and below 1, not {EvalFraction}", nameof(EvalFraction));
         if (EvalDatasetPath is not null && EvalFraction > 0)
-            throw new ArgumentException("EvalFraction and EvalDatasetPath are alternatives; set one", nameof(EvalFraction));
+            throw new ArgumentException("Eval fraction and Evaluation Dataset are alternatives; set one", nameof(EvalFraction));
         return this;
     }
 }
