@@ -38,6 +38,16 @@ public sealed partial class StudioEngine
     /// </summary>
     public async Task StartTrainingAsync(TrainingOptions options)
     {
+        try { await StartUnderGateAsync(options); }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning("training '{Job}' refused: {Reason}", options.OutputName, e.Message);
+            throw;
+        }
+    }
+
+    private async Task StartUnderGateAsync(TrainingOptions options)
+    {
         options.Validate();
         await modelGate.WaitAsync();
         try

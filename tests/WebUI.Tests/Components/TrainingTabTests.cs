@@ -103,6 +103,17 @@ public sealed class TrainingTabTests : IClassFixture<TrainingTabFixture>, IAsync
     }
 
     [Fact]
+    public async Task A_name_being_typed_is_kept_when_a_dataset_is_dropped_meanwhile()
+    {
+        var tab = RenderTab();
+        // Keystrokes, not a committed change: the field has not lost focus yet.
+        await tab.InvokeAsync(() => Field(tab, "Name").Input("zara"));
+        Assert.Contains("Saved crash.txt", Upload(tab, "crash.txt", "Once upon a time there was a crash."));
+        tab.WaitForAssertion(() => Assert.Equal("crash.txt", Value(tab, "Dataset")));
+        Assert.Equal("zara", Value(tab, "Name"));
+    }
+
+    [Fact]
     public async Task Files_of_other_types_and_names_with_paths_are_refused_with_a_message()
     {
         var tab = RenderTab();
