@@ -12,9 +12,10 @@ public sealed record ChatLogMessage(string Role, string Content, string? FinishR
 /// <summary>
 /// A saved conversation: logs/chat/ID.json, with the state that belongs to it: template, adapters (<see cref="Adapter"/>
 /// is their label for people) and generation settings. Older logs without adapters or settings read as none and defaults.
+/// <see cref="Revision"/> counts saves: a save must start from the revision on disk, so one tab never overwrites another's turns.
 /// </summary>
 public sealed record ChatLog(string Id, string Title, DateTime Created, DateTime Updated, string? Template, string? Adapter,
-    IReadOnlyList<ChatLogMessage> Messages, IReadOnlyList<AdapterWeight>? Adapters = null, GenerationSettings? Settings = null);
+    IReadOnlyList<ChatLogMessage> Messages, IReadOnlyList<AdapterWeight>? Adapters = null, GenerationSettings? Settings = null, int Revision = 0);
 
 /// <summary>A line of the conversation list; <see cref="Error"/> says why a file could not be read (it can still be deleted).</summary>
 public sealed record ChatLogSummary(string Id, string Title, DateTime Updated, int MessageCount, string? Error);
@@ -61,11 +62,29 @@ public sealed partial class ChatLogStore(string folder)
         return log with { Id = id };
     }
 
-    public void Save(ChatLog log)
+    /// <summary>
+    /// Writes <paramref name="log"/> as the next revision and returns what was saved. When another tab saved the
+    /// conversation since <paramref name="log"/> was read, it is saved as a new conversation instead (a new id,
+    /// "(copy)" in the title), so neither tab's turns are lost; the caller sees the changed id.
+    /// </summary>
+    public ChatLog Save(ChatLog log)
     {
-        var path = PathOf(log.Id);
         Directory.CreateDirectory(Folder);
-        lock (writeLock) AtomicFile.WriteAllText(path, JsonSerializer.Serialize(log, Json));
+        lock (writeLock)
+        {
+            if (File.Exists(PathOf(log.Id)) && StoredRevision(log.Id) != log.Revision)
+                log = log with { Id = NewId(), Title = log.Title + " (copy)", Revision = 0 };
+            var saved = log with { Revision = log.Revision + 1 };
+            AtomicFile.WriteAllText(PathOf(saved.Id), JsonSerializer.Serialize(saved, Json));
+            return saved;
+        }
+    }
+
+    // Null for an unreadable file, which is then kept as it is (the conversation goes to a new file).
+    private int? StoredRevision(string id)
+    {
+        try { return Load(id).Revision; }
+        catch (Exception e) when (e is IOException or JsonException or InvalidDataException) { return null; }
     }
 
     public void Delete(string id)

@@ -140,6 +140,30 @@ public sealed class ChatTabTests : StudioTestContext
     }
 
     [Fact]
+    public async Task Two_tabs_sending_into_one_conversation_lose_no_turn()
+    {
+        var first = await ChatWithModelAsync();
+        Field(first, "Max new tokens").Input("4");
+        Send(first, "Once upon a time");
+        first.WaitForAssertion(() => Assert.Single(first.FindAll(".studio-message-meta")));
+        var id = Path.GetFileNameWithoutExtension(Assert.Single(Directory.GetFiles(Engine.Paths.ChatLogs, "*.json")));
+
+        var second = Render(builder => { builder.OpenComponent<Chat>(0); builder.CloseComponent(); }); // one set of providers serves both
+        second.Find($"[data-conversation='{id}']").Click();
+        Field(second, "Max new tokens").Input("4");
+        Send(first, "The first tab asks.");
+        first.WaitForAssertion(() => Assert.Equal(2, first.FindAll(".studio-message-meta").Count));
+        Send(second, "The second tab asks.");
+        second.WaitForAssertion(() => Assert.Equal(2, second.FindAll(".studio-message-meta").Count));
+
+        Assert.Contains("saved as a new conversation", second.Find("[data-testid=chat-notice]").TextContent);
+        var texts = Directory.GetFiles(Engine.Paths.ChatLogs, "*.json").Select(File.ReadAllText).ToList();
+        Assert.Equal(2, texts.Count);
+        Assert.Contains(texts, t => t.Contains("The first tab asks.") && !t.Contains("The second tab asks."));
+        Assert.Contains(texts, t => t.Contains("The second tab asks.") && t.Contains("(copy)"));
+    }
+
+    [Fact]
     public void Sending_without_a_model_says_so()
     {
         var page = RenderWithProviders<Chat>();

@@ -19,6 +19,37 @@ public sealed class ChatLogStoreTests : IDisposable
         { "nullliteral", "null"u8.ToArray() },
     };
 
+    [Fact]
+    public void A_save_from_an_older_revision_goes_to_a_new_conversation_and_the_newer_one_stays()
+    {
+        var store = new ChatLogStore(folder);
+        var now = DateTime.UtcNow;
+        var read = store.Save(new ChatLog("talk", "Talk", now, now, null, null, [new ChatLogMessage("user", "hello")]));
+        Assert.Equal(1, read.Revision);
+        var newer = store.Save(read with { Messages = [.. read.Messages, new ChatLogMessage("user", "from tab A")] });
+        Assert.Equal(("talk", 2), (newer.Id, newer.Revision));
+
+        var stale = store.Save(read with { Messages = [.. read.Messages, new ChatLogMessage("user", "from tab B")] });
+
+        Assert.NotEqual("talk", stale.Id);
+        Assert.Equal("Talk (copy)", stale.Title);
+        Assert.Equal("from tab A", store.Load("talk").Messages[^1].Content);
+        Assert.Equal("from tab B", store.Load(stale.Id).Messages[^1].Content);
+    }
+
+    [Fact]
+    public void A_save_never_replaces_an_unreadable_file()
+    {
+        var store = new ChatLogStore(folder);
+        Directory.CreateDirectory(folder);
+        File.WriteAllBytes(Path.Combine(folder, "talk.json"), [0xFF, 0x00]);
+
+        var saved = store.Save(new ChatLog("talk", "Talk", DateTime.UtcNow, DateTime.UtcNow, null, null, [new ChatLogMessage("user", "hi")]));
+
+        Assert.NotEqual("talk", saved.Id);
+        Assert.Equal([0xFF, 0x00], File.ReadAllBytes(Path.Combine(folder, "talk.json")));
+    }
+
     [Theory]
     [MemberData(nameof(Corrupt))]
     public void ACorruptLog_IsReportedAndTheGoodOneStillLoads(string id, byte[] bytes)
