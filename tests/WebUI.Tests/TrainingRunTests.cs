@@ -49,11 +49,16 @@ public sealed class TrainingRunTests(StoriesFixture fixture) : IClassFixture<Sto
     public async Task An_existing_output_is_refused_unless_overwritten_and_then_kept_as_backup()
     {
         var first = await Train(Options("taken") with { SaveEvery = 0 }, cancelAtStep: null);
+        var firstWeights = File.ReadAllBytes(Path.Combine(first.Result.OutputPath, "adapter_model.safetensors"));
         var error = await Assert.ThrowsAsync<IOException>(() => Train(Options("taken"), cancelAtStep: null));
         Assert.Contains("already exists", error.Message);
-        await Train(Options("taken") with { Overwrite = true, SaveEvery = 0 }, cancelAtStep: null);
-        Assert.Single(Directory.GetDirectories(fixture.Paths.Loras, "taken.backup-*"));
-        Assert.True(File.Exists(Path.Combine(first.Result.OutputPath, "adapter_config.json")));
+        Assert.Equal(firstWeights, File.ReadAllBytes(Path.Combine(first.Result.OutputPath, "adapter_model.safetensors")));
+
+        // Another learning rate, so the new adapter differs from the one kept as the backup.
+        await Train(Options("taken") with { Overwrite = true, SaveEvery = 0, LearningRate = 5e-3 }, cancelAtStep: null);
+        var backup = Assert.Single(Directory.GetDirectories(fixture.Paths.Loras, "taken.backup-*"));
+        Assert.Equal(firstWeights, File.ReadAllBytes(Path.Combine(backup, "adapter_model.safetensors")));
+        Assert.NotEqual(firstWeights, File.ReadAllBytes(Path.Combine(first.Result.OutputPath, "adapter_model.safetensors")));
     }
 
     [Fact]

@@ -13,31 +13,21 @@ public static class HfModelWriter
     private static readonly string[] TokenizerFiles =
         ["tokenizer.json", "tokenizer_config.json", "tokenizer.model", "special_tokens_map.json", "generation_config.json", "vocab.json", "merges.txt"];
 
-    /// <summary>Builds the folder beside <paramref name="outputDir"/> and renames it into place, so a failure leaves nothing half-written.</summary>
+    /// <summary>Builds the folder beside <paramref name="outputDir"/> and renames it into place, so a failure leaves nothing half-written.
+    /// An existing folder with anything in it is refused.</summary>
     /// <param name="transformWeight">
     /// Given each weight's HF name and the model's tensor (engine layout), returns the tensor to write instead, e.g.
     /// with an adapter merged in. Tensors it makes are freed after the write; the model's own must be left unchanged.
     /// </param>
-    public static void Write(LoadedModel loaded, string outputDir, Func<string, Tensor, Tensor>? transformWeight = null)
+    public static void Write(LoadedModel loaded, string outputDir, Func<string, Tensor, Tensor>? transformWeight = null) =>
+        Adapters.AtomicFolder.Write(outputDir, Adapters.ExistingFolder.Refuse, staging => WriteInto(loaded, staging, transformWeight));
+
+    /// <summary>config.json, model.safetensors and the tokenizer's files, into an existing (staging) folder.</summary>
+    public static void WriteInto(LoadedModel loaded, string folder, Func<string, Tensor, Tensor>? transformWeight = null)
     {
-        outputDir = Path.GetFullPath(outputDir);
-        if (Directory.Exists(outputDir) && Directory.EnumerateFileSystemEntries(outputDir).Any())
-            throw new IOException($"{outputDir} already exists and is not empty; choose another output folder");
-        if (File.Exists(outputDir)) throw new IOException($"{outputDir} is a file");
-        var staging = $"{outputDir}.tmp-{Guid.NewGuid():N}";
-        Directory.CreateDirectory(staging);
-        try
-        {
-            HfConfigReader.Write(loaded.Config, Path.Combine(staging, "config.json"));
-            WriteWeights(loaded.Model, Path.Combine(staging, "model.safetensors"), transformWeight);
-            WriteTokenizer(loaded, staging);
-            if (Directory.Exists(outputDir)) Directory.Delete(outputDir);
-            Directory.Move(staging, outputDir);
-        }
-        finally
-        {
-            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
-        }
+        HfConfigReader.Write(loaded.Config, Path.Combine(folder, "config.json"));
+        WriteWeights(loaded.Model, Path.Combine(folder, "model.safetensors"), transformWeight);
+        WriteTokenizer(loaded, folder);
     }
 
     public static void WriteWeights(CausalLM model, string path, Func<string, Tensor, Tensor>? transformWeight = null)

@@ -14,44 +14,17 @@ public static class TrainingCheckpoints
 
     public static string Save(string folder, TrainingState state, TrainableWeights weights, AdamW optimizer, Generator dropoutRandom)
     {
-        Directory.CreateDirectory(folder);
         var target = Path.Combine(folder, $"checkpoint-{state.Step:D6}");
-        var staging = $"{target}.tmp-{Guid.NewGuid():N}";
-        Directory.CreateDirectory(staging);
-        try
+        // Rename over: there is no moment without a complete checkpoint of this step.
+        Adapters.AtomicFolder.Write(target, Adapters.ExistingFolder.Discard, staging =>
         {
             weights.SaveCheckpoint(staging);
             using var rng = dropoutRandom.get_state();
             SafeTensorsWriter.Write(Path.Combine(staging, OptimizerFile), optimizer.StateTensors().Append(KeyValuePair.Create(RandomKey, rng)),
                 new Dictionary<string, string> { ["optimizer_steps"] = optimizer.Steps.ToString() });
             AtomicFile.WriteAllText(Path.Combine(staging, StateFile), JsonSerializer.Serialize(state));
-            // Rename over, never delete-then-move: the old checkpoint is renamed aside (a staging name, cleaned up on
-            // resume) only once the new one is complete, so there is no moment without a complete checkpoint.
-            StagingNames.SyncDirectory(staging);
-            if (Directory.Exists(target))
-            {
-                var old = $"{target}.tmp-old-{Guid.NewGuid():N}";
-                Directory.Move(target, old);
-                try { Directory.Move(staging, target); }
-                catch
-                {
-                    Directory.Move(old, target);
-                    throw;
-                }
-                StagingNames.SyncDirectory(folder);
-                try { Directory.Delete(old, recursive: true); } catch (IOException) { }
-            }
-            else
-            {
-                Directory.Move(staging, target);
-                StagingNames.SyncDirectory(folder);
-            }
-            return target;
-        }
-        finally
-        {
-            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
-        }
+        });
+        return target;
     }
 
     /// <summary>

@@ -23,6 +23,7 @@ public static class DatasetUploads
     {
         var name = SafeName(uploadedName);
         if (size > MaxBytes) throw new ArgumentException($"'{uploadedName}' is {Megabytes(size)}; datasets can be at most {Megabytes(MaxBytes)}");
+        if (size == 0) throw Empty(uploadedName);
         Directory.CreateDirectory(folder);
         // A dot-name with ".tmp-" is skipped by the dataset list, so a half-written upload is never offered.
         var temp = Path.Combine(folder, $".upload.tmp-{Guid.NewGuid():N}");
@@ -30,7 +31,7 @@ public static class DatasetUploads
         {
             await using (var target = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
             {
-                await CopyCappedAsync(content, target, uploadedName, cancellationToken);
+                if (await CopyCappedAsync(content, target, uploadedName, cancellationToken) == 0) throw Empty(uploadedName);
                 await target.FlushAsync(cancellationToken);
             }
             var stem = Path.GetFileNameWithoutExtension(name);
@@ -72,7 +73,7 @@ public static class DatasetUploads
     private static bool IsSafe(char c) => char.IsAsciiLetterOrDigit(c) || c is ' ' or '.' or '-' or '_' or '+' or '(' or ')';
 
     // The browser's stated size is only a claim; count what actually arrives.
-    private static async Task CopyCappedAsync(Stream source, Stream target, string uploadedName, CancellationToken cancellationToken)
+    private static async Task<long> CopyCappedAsync(Stream source, Stream target, string uploadedName, CancellationToken cancellationToken)
     {
         var buffer = new byte[1 << 16];
         long total = 0;
@@ -83,7 +84,10 @@ public static class DatasetUploads
             if (total > MaxBytes) throw new ArgumentException($"'{uploadedName}' is larger than {Megabytes(MaxBytes)}, the most a dataset can be");
             await target.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
         }
+        return total;
     }
+
+    private static ArgumentException Empty(string uploadedName) => new($"'{uploadedName}' is empty (0 bytes): there is nothing to train on");
 
     private static string Megabytes(long bytes) => $"{bytes / 1048576.0:0.#} MB";
 }

@@ -41,6 +41,27 @@ public sealed class DatasetFileErrorTests : DatasetFixture
             BuildFails(WriteText("mixed.json", "[{\"instruction\": \"a\", \"output\": \"b\"}, \"oops\"]")).Message);
     }
 
+    [Fact]
+    public void BinaryGarbageNamedJson_AndJsonNestedTooDeep_AreInvalidJson()
+    {
+        var garbage = Path.Combine(Temp, "garbage.json");
+        File.WriteAllBytes(garbage, [.. Enumerable.Range(0, 4096).Select(i => (byte)(i * 7919 % 251))]);
+        Assert.StartsWith("garbage.json: invalid JSON", BuildFails(garbage).Message);
+
+        var deep = WriteText("deep.json", new string('[', 100_000) + new string(']', 100_000));
+        Assert.StartsWith("deep.json: invalid JSON", BuildFails(deep).Message);
+    }
+
+    [Fact]
+    public void A_jsonl_of_200000_rows_is_built_within_a_bound()
+    {
+        var rows = WriteText("many.jsonl", string.Concat(Enumerable.Range(0, 200_000).Select(i => $"{{\"instruction\": \"Count {i}\", \"output\": \"{i + 1}\"}}\n")));
+        // A bound, not a benchmark: the issue asks for a check within 30 s on this 2-core machine.
+        var build = Task.Run(() => DatasetBuilder.Build(new DatasetOptions { DatasetPath = rows, FormatPath = Format("alpaca-format.json"), Cutoff = 64 }, Tok512));
+        Assert.True(build.Wait(TimeSpan.FromSeconds(30)), "building 200,000 rows took over 30 s");
+        Assert.Equal(200_000, build.Result.Report.Rows);
+    }
+
     [Theory]
     [InlineData("empty.json", "[]", "empty.json has no rows")]
     [InlineData("empty.jsonl", "\n\n", "empty.jsonl has no rows")]

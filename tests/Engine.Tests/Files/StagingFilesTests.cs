@@ -57,6 +57,20 @@ public sealed class StagingFilesTests : IDisposable
     }
 
     [Fact]
+    public void A_model_goes_into_an_existing_empty_folder_but_never_over_one_with_files()
+    {
+        var folder = Make("model");
+        using (var first = TinyModels.Create(Modeling.ModelFamily.Llama)) HfModelWriter.Write(first, folder);
+        var weights = File.ReadAllBytes(Path.Combine(folder, "model.safetensors"));
+
+        using (var second = TinyModels.Create(Modeling.ModelFamily.Llama, seed: 8))
+            Assert.Contains("already exists", Assert.Throws<IOException>(() => HfModelWriter.Write(second, folder)).Message);
+
+        Assert.Equal(weights, File.ReadAllBytes(Path.Combine(folder, "model.safetensors")));
+        Assert.Equal(["model"], Directory.GetDirectories(root).Select(d => Path.GetFileName(d)!)); // no staging left behind
+    }
+
+    [Fact]
     public void AtomicFile_ReplacesAndLeavesNoTemp()
     {
         var path = Path.Combine(root, "a.json");

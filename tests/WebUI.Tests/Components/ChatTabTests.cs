@@ -32,7 +32,7 @@ public sealed class ChatTabTests : StudioTestContext
         Send(page, "Once upon a time");
 
         page.WaitForAssertion(() => Assert.Contains("there was a little girl", LastReply(page)));
-        page.WaitForAssertion(() => Assert.NotNull(page.Find(".studio-message-meta")));
+        page.WaitForElement(".studio-message-meta");
         Assert.Equal("Once upon a time", page.Find(".studio-message[data-role=user] .studio-message-text").TextContent);
     }
 
@@ -57,14 +57,24 @@ public sealed class ChatTabTests : StudioTestContext
     public async Task Regenerate_replaces_the_last_reply_and_Clear_empties_the_conversation()
     {
         var page = await ChatWithModelAsync();
-        Field(page, "Temperature").Input("0");
+        // Sampled, with a seed of its own per reply: Regenerate must really draw a new reply, not repeat a greedy one.
+        Field(page, "Temperature").Input("1.2");
+        Field(page, "Max new tokens").Input("24");
+        Field(page, "Seed").Input("1");
         Send(page, "Once upon a time");
-        page.WaitForAssertion(() => Assert.NotNull(page.Find(".studio-message-meta")));
+        page.WaitForElement(".studio-message-meta");
+        var first = LastReply(page);
 
+        Field(page, "Seed").Input("2");
         ClickWhenEnabled(page, "Regenerate");
 
-        page.WaitForAssertion(() => Assert.Contains("there was a little girl", LastReply(page)));
-        page.WaitForAssertion(() => Assert.NotNull(page.Find(".studio-message-meta")));
+        page.WaitForElement(".studio-message-meta");
+        Assert.NotEqual(first, LastReply(page));
+        Assert.NotEmpty(LastReply(page));
+        Field(page, "Seed").Input("1");
+        ClickWhenEnabled(page, "Regenerate");
+        page.WaitForElement(".studio-message-meta");
+        Assert.Equal(first, LastReply(page)); // the same seed draws the same reply
         Assert.Single(page.FindAll(".studio-message[data-role=assistant]"));
         Assert.Single(page.FindAll(".studio-message[data-role=user]"));
         ClickWhenEnabled(page, "Clear");
@@ -107,8 +117,8 @@ public sealed class ChatTabTests : StudioTestContext
         Send(adapted, "Once upon a time");
         Send(plain, "Once upon a time");
 
-        plain.WaitForAssertion(() => Assert.NotNull(plain.Find(".studio-message-meta")));
-        adapted.WaitForAssertion(() => Assert.NotNull(adapted.Find(".studio-message-meta")));
+        plain.WaitForElement(".studio-message-meta");
+        adapted.WaitForElement(".studio-message-meta");
         Assert.StartsWith(", there was a little girl named Lily", LastReply(plain));
         Assert.NotEqual(LastReply(plain), LastReply(adapted));
         Assert.Equal("None", Field(plain, "Adapter").GetAttribute("value"));

@@ -69,14 +69,15 @@ public sealed class TrainingTabTests : IClassFixture<TrainingTabFixture>, IAsync
             ["Save every n steps"] = "0", ["Stop at loss"] = "", ["Seed"] = "42", ["Name"] = "", ["Format"] = "None", ["Evaluation Dataset"] = "None",
         };
         foreach (var (label, value) in expected) Assert.True(value == Value(tab, label), $"{label}: expected '{value}', got '{Value(tab, label)}'");
-        foreach (var label in new[] { "Add EOS token", "Gradient checkpointing", "Resume", "Overwrite" }) Assert.NotNull(Field(tab, label));
+        foreach (var label in new[] { "Add EOS token", "Gradient checkpointing", "Resume", "Overwrite" }) Assert.Equal("checkbox", Field(tab, label).GetAttribute("type"));
+        Assert.False(Field(tab, "Overwrite").IsChecked());
         Assert.True(Field(tab, "Add EOS token").IsChecked());
         Assert.True(Field(tab, "Gradient checkpointing").IsChecked());
         Assert.False(Field(tab, "Resume").IsChecked());
         Assert.Contains("Target Modules", tab.Markup);
         Assert.True(Field(tab, "All linear layers (except the output head)").IsChecked());
-        Assert.NotNull(Button(tab, "Start Training"));
-        Assert.NotNull(Button(tab, "Stop"));
+        Assert.False(Button(tab, "Start Training").HasAttribute("disabled"));
+        Assert.True(Button(tab, "Stop").HasAttribute("disabled"), "nothing is training, so there is nothing to stop");
         tab.WaitForAssertion(() => Assert.Contains("memory available now", tab.Find("[data-testid=memory-estimate]").TextContent));
 
         Assert.DoesNotContain("Freeze embeddings", tab.Markup);
@@ -119,8 +120,10 @@ public sealed class TrainingTabTests : IClassFixture<TrainingTabFixture>, IAsync
         var tab = RenderTab();
         Assert.Contains("only .txt (raw text), .json and .jsonl", Upload(tab, "table.csv", "a,b"));
         Assert.Contains("not a plain file name", Upload(tab, "../escape.txt", "x"));
+        Assert.Contains("not a plain file name", Upload(tab, "..%2Fescape.txt", "x"));
+        Assert.Contains("is empty (0 bytes)", Upload(tab, "nothing.txt", ""));
         Assert.False(File.Exists(Path.Combine(fixture.Paths.Root, "training", "escape.txt")));
-        Assert.DoesNotContain(Directory.GetFiles(fixture.Paths.Datasets), f => f.EndsWith(".csv") || f.EndsWith("escape.txt"));
+        Assert.DoesNotContain(Directory.GetFiles(fixture.Paths.Datasets), f => f.EndsWith(".csv") || f.EndsWith("escape.txt") || f.EndsWith("nothing.txt"));
     }
 
     [Fact]
