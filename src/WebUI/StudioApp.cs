@@ -19,11 +19,11 @@ public static class StudioApp
         // The application name locates the static web assets manifest; under a test host the entry assembly is not WebUI.
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
-            Args = startup.Remaining, ApplicationName = typeof(StudioApp).Assembly.GetName().Name,
+            ApplicationName = typeof(StudioApp).Assembly.GetName().Name,
         });
         builder.WebHost.UseUrls(startup.Url);
         // Against DNS rebinding: only these Host names are served (ASP.NET's host filtering answers 400 otherwise).
-        builder.Configuration.AddInMemoryCollection([new("AllowedHosts", string.Join(';', startup.AllowedHosts))]);
+        builder.Configuration.AddInMemoryCollection([new("AllowedHosts", string.Join(';', startup.AllowedHosts)), .. startup.Settings]);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = WebUI.Api.OpenAiApi.MaxBodyBytes);
         // SignalR's 32 KB default silently dropped the circuit on a chat message of 20 KB; prompts of 1 MB must arrive.
         builder.Services.AddRazorComponents().AddInteractiveServerComponents()

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using WebUI.Engine;
 using WebUI.Engine.Loading;
@@ -17,12 +18,24 @@ public static class BenchCommand
     private static readonly string[] TrainingCases = ["lora-stories", "full-stories", "lora-135m", "full-135m"];
     private static readonly string[] ServingCases = ["serving-stories", "serving-135m"];
 
-    public static async Task<int> RunAsync(string[] args)
+    public static Command Create()
     {
-        var cl = new CommandLine(args, new HashSet<string>());
-        var only = cl.String("case");
-        var bench = new BenchModels(cl.String("stories") ?? SharedPath("stories260K"), cl.String("tokenizer") ?? SharedPath("smollm2-135m-instruct-tokenizer"));
-        cl.RejectUnknown();
+        var only = CliOptions.OptionalText("--case", $"Run one case: {string.Join(", ", InferenceCases.Concat(TrainingCases).Concat(ServingCases))}",
+            "all, each in a child process");
+        var stories = CliOptions.OptionalText("--stories", "The stories260K model folder", "shared/models/stories260K above the working directory");
+        var tokenizer = CliOptions.OptionalText("--tokenizer", "The SmolLM2-135M tokenizer folder",
+            "shared/models/smollm2-135m-instruct-tokenizer above the working directory");
+        var command = new Command("bench", "Speed and memory figures as Markdown tables: inference, LoRA against full fine-tuning, serving")
+        {
+            only, stories, tokenizer,
+        };
+        command.SetAction(parsed => RunAsync(parsed.GetValue(only),
+            new BenchModels(parsed.GetValue(stories) ?? SharedPath("stories260K"), parsed.GetValue(tokenizer) ?? SharedPath("smollm2-135m-instruct-tokenizer"))));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(string? only, BenchModels bench)
+    {
         if (only is not null) return await RunCase(only, bench);
 
         Console.WriteLine($"device: {ComputeDevice.Detect()}, threads: {TorchSharp.torch.get_num_threads()}, cores: {Environment.ProcessorCount}");

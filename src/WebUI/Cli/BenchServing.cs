@@ -31,7 +31,11 @@ public static class BenchServing
             using (var worker = new TorchWorker("bench-setup"))
                 await worker.Run(() => WriteModelAndAdapters(load, modelDir, paths.Loras));
             int port = FreePort();
-            await using var app = StudioApp.Build(["--port", port.ToString(CultureInfo.InvariantCulture), "--Logging:LogLevel:Default=Warning"], paths);
+            var startup = StartupOptions.Parse(["--port", port.ToString(CultureInfo.InvariantCulture)]) with
+            {
+                Settings = new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Warning" },
+            };
+            await using var app = StudioApp.Build(startup, paths);
             await app.StartAsync();
             await app.Services.GetRequiredService<StudioEngine>().LoadModelAsync(modelDir);
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/v1/"), Timeout = TimeSpan.FromMinutes(30) };

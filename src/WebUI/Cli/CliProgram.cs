@@ -1,35 +1,72 @@
+using System.CommandLine;
+using System.CommandLine.Invocation;
+using WebUI.Engine.Studio;
+
 namespace WebUI.Cli;
 
-/// <summary>The app's scriptable commands: generate, convert, train, eval, bench. Anything else starts the web server.</summary>
+/// <summary>
+/// The command line. With no command it serves the web app (<see cref="ServerOptions"/>); generate, convert, train,
+/// eval and bench are scriptable commands. Anything unrecognised is an error with a suggestion, never a server start.
+/// Exit codes: 2 for a bad command line, 1 for a failure, otherwise the command's own.
+/// </summary>
 public static class CliProgram
 {
-    private static readonly Dictionary<string, Func<string[], Task<int>>> Commands = new()
-    {
-        ["generate"] = GenerateCommand.RunAsync,
-        ["convert"] = ConvertCommand.RunAsync,
-        ["train"] = TrainCommand.RunAsync,
-        ["eval"] = EvalCommand.RunAsync,
-        ["bench"] = BenchCommand.RunAsync,
-    };
+    public static Task<int> RunAsync(string[] args) =>
+        RunAsync(Create(ServeAsync, Environment.GetEnvironmentVariable(StartupOptions.ApiKeyVariable)), args, Console.Out, Console.Error);
 
-    public static bool IsCommand(string[] args) => args.Length > 0 && Commands.ContainsKey(args[0]);
-
-    public static async Task<int> RunAsync(string[] args)
+    /// <summary>The whole command tree; the root's own action hands the server options to <paramref name="serve"/>.</summary>
+    public static RootCommand Create(Func<StartupOptions, Task> serve, string? environmentApiKey)
     {
+        var shared = new SharedOptions();
+        var server = new ServerOptions(environmentApiKey);
+        var root = new RootCommand("WebUI, a fine-tuning studio. With no command it serves the web app and the OpenAI-compatible API.")
+        {
+            GenerateCommand.Create(shared), ConvertCommand.Create(shared), TrainCommand.Create(shared), EvalCommand.Create(shared), BenchCommand.Create(),
+        };
+        server.AddTo(root);
+        root.SetAction(async parsed =>
+        {
+            await serve(server.Read(parsed));
+            return 0;
+        });
+        return root;
+    }
+
+    public static async Task<int> RunAsync(RootCommand root, string[] args, TextWriter output, TextWriter error)
+    {
+        var parsed = root.Parse(args, CliOptions.Parsing);
+        if (parsed.Action is ParseErrorAction parseError)
+        {
+            // The errors and "did you mean" suggestions, all on stderr; the help page would bury them.
+            parseError.ShowHelp = false;
+            await parsed.InvokeAsync(new InvocationConfiguration { Output = error, Error = error });
+            return 2;
+        }
         try
         {
-            return await Commands[args[0]](args[1..]);
+            // Commands handle Ctrl+C themselves: train saves a checkpoint first, which may take longer than any timeout.
+            return await parsed.InvokeAsync(new InvocationConfiguration
+            {
+                Output = output, Error = error, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null,
+            });
         }
         catch (UsageException e)
         {
-            Console.Error.WriteLine($"error: {e.Message}");
+            error.WriteLine($"error: {e.Message}");
             return 2;
         }
         catch (Exception e)
         {
             // One readable line, whatever failed: the first line of native (libtorch) messages is the useful one.
-            Console.Error.WriteLine($"error: {e.Message.Split('\n')[0]}");
+            error.WriteLine($"error: {e.Message.Split('\n')[0]}");
             return 1;
         }
+    }
+
+    // The app is put together in StudioApp.cs (services and endpoints go in its two marked regions), shared with the tests.
+    private static async Task ServeAsync(StartupOptions startup)
+    {
+        await using var app = StudioApp.Build(startup, StudioPaths.ForCurrentDirectory());
+        await app.RunAsync();
     }
 }

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text.Json;
 using WebUI.Engine;
 using WebUI.Engine.Loading;
@@ -8,15 +9,19 @@ namespace WebUI.Cli;
 /// <summary>`eval --model PATH --text FILE [--lora NAMES] [--context N] [--stride N]`: perplexity as one JSON line.</summary>
 public static class EvalCommand
 {
-    public static async Task<int> RunAsync(string[] args)
+    public static Command Create(SharedOptions shared)
     {
-        var cl = new CommandLine(args, new HashSet<string>());
-        var modelPath = cl.Required("model");
-        var textPath = cl.Required("text");
-        var loras = cl.String("lora");
-        int context = cl.Number<int>("context") ?? 512;
-        int stride = cl.Number<int>("stride") ?? context;
-        cl.RejectUnknown();
+        var text = CliOptions.Required("--text", "Text file to measure");
+        var context = CliOptions.Number("--context", "Tokens in each window", 512);
+        var stride = CliOptions.OptionalNumber<int>("--stride", "Tokens each window moves on", "--context");
+        var command = new Command("eval", "Perplexity of a text file in sliding windows, as one JSON line") { shared.Model, text, shared.Lora, context, stride };
+        command.SetAction(parsed => RunAsync(parsed.GetRequiredValue(shared.Model), parsed.GetRequiredValue(text), parsed.GetValue(shared.Lora),
+            parsed.GetValue(context), parsed.GetValue(stride) ?? parsed.GetValue(context)));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(string modelPath, string textPath, string? loras, int context, int stride)
+    {
         var text = File.ReadAllText(textPath);
         using var worker = new TorchWorker("eval");
         var result = await worker.Run(() =>

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using WebUI.Engine;
 using WebUI.Engine.Adapters;
@@ -9,26 +10,36 @@ namespace WebUI.Cli;
 /// <summary>`generate --model PATH --prompt TEXT [--lora NAME[:WEIGHT],...] ...`: the continuation on stdout, one stats line on stderr.</summary>
 public static class GenerateCommand
 {
-    public static async Task<int> RunAsync(string[] args)
+    public static Command Create(SharedOptions shared)
     {
-        var cl = new CommandLine(args, new HashSet<string>());
-        var modelPath = cl.Required("model");
-        var prompt = cl.Required("prompt");
-        var loras = cl.String("lora");
         var defaults = new GenerationOptions();
-        var options = new GenerationOptions
+        var prompt = CliOptions.Required("--prompt", "Text to continue");
+        var maxNewTokens = CliOptions.Number("--max-new-tokens", "Most tokens to generate", defaults.MaxNewTokens);
+        var temperature = CliOptions.Number("--temperature", "Sampling temperature; 0 is greedy", defaults.Temperature);
+        var topP = CliOptions.Number("--top-p", "Nucleus sampling: smallest set of tokens whose probabilities reach P", defaults.TopP);
+        var topK = CliOptions.Number("--top-k", "Sample among the K likeliest tokens; 0 for all", defaults.TopK);
+        var minP = CliOptions.Number("--min-p", "Drop tokens less likely than P times the likeliest", defaults.MinP);
+        var repetitionPenalty = CliOptions.Number("--repetition-penalty", "Penalty on tokens already in the text; 1 for none", defaults.RepetitionPenalty);
+        var seed = CliOptions.OptionalNumber<long>("--seed", "Sampling seed", "random");
+        var command = new Command("generate", "Continue a prompt: the continuation on stdout, one stats line on stderr")
         {
-            MaxNewTokens = cl.Number<int>("max-new-tokens") ?? defaults.MaxNewTokens,
-            Temperature = cl.Number<float>("temperature") ?? defaults.Temperature,
-            TopP = cl.Number<float>("top-p") ?? defaults.TopP,
-            TopK = cl.Number<int>("top-k") ?? defaults.TopK,
-            MinP = cl.Number<float>("min-p") ?? defaults.MinP,
-            RepetitionPenalty = cl.Number<float>("repetition-penalty") ?? defaults.RepetitionPenalty,
-            Seed = cl.Number<long>("seed"),
+            shared.Model, prompt, shared.Lora, maxNewTokens, temperature, topP, topK, minP, repetitionPenalty, seed,
         };
-        cl.RejectUnknown();
-        options.Validate();
+        command.SetAction(parsed =>
+        {
+            var options = new GenerationOptions
+            {
+                MaxNewTokens = parsed.GetValue(maxNewTokens), Temperature = parsed.GetValue(temperature), TopP = parsed.GetValue(topP),
+                TopK = parsed.GetValue(topK), MinP = parsed.GetValue(minP), RepetitionPenalty = parsed.GetValue(repetitionPenalty), Seed = parsed.GetValue(seed),
+            };
+            return RunAsync(parsed.GetRequiredValue(shared.Model), parsed.GetRequiredValue(prompt), parsed.GetValue(shared.Lora), options);
+        });
+        return command;
+    }
 
+    private static async Task<int> RunAsync(string modelPath, string prompt, string? loras, GenerationOptions options)
+    {
+        options.Validate();
         using var worker = new TorchWorker("generate");
         using var model = await worker.Run(() => ModelLoader.Load(modelPath));
         using var adapterCache = new AdapterCache(CliAdapters.FolderOf, capacity: 8);

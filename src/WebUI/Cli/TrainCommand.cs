@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text.Json;
 using WebUI.Engine;
 using WebUI.Engine.Adapters;
@@ -8,17 +9,79 @@ using WebUI.Engine.Training;
 namespace WebUI.Cli;
 
 /// <summary>`train --model PATH --dataset FILE --output NAME ...`: progress on stderr, one JSON line of results on stdout.</summary>
-public static class TrainCommand
+public sealed class TrainCommand
 {
-    public static async Task<int> RunAsync(string[] args)
-    {
-        var cl = new CommandLine(args, new HashSet<string> { "resume", "overwrite", "no-gradient-checkpointing", "freeze-embeddings", "no-eos" });
-        var paths = StudioPaths.ForCurrentDirectory();
-        var modelPath = cl.Required("model");
-        var options = Read(cl, paths);
-        cl.RejectUnknown();
-        options.Validate();
+    private static readonly TrainingOptions Defaults = new() { OutputName = "x", Data = new DatasetOptions { DatasetPath = "x" } };
+    private static readonly LoraOptions LoraDefaults = new();
 
+    private readonly Option<string> dataset = CliOptions.Required("--dataset", "Dataset file, or a name in training/datasets (.txt raw text, .json/.jsonl rows or conversations)");
+    private readonly Option<string> output = CliOptions.Required("--output", "Name of the result: loras/NAME, or models/NAME with --method full");
+    private readonly Option<string?> format = CliOptions.OptionalText("--format", "Format file for .json/.jsonl rows, or a name in training/formats", "none");
+    private readonly Option<int> cutoff = CliOptions.Number("--cutoff", "Most tokens in one example", Defaults.Data.Cutoff);
+    private readonly Option<int?> overlap = CliOptions.OptionalNumber<int>("--overlap", "Raw text: tokens shared by consecutive blocks", "half the --cutoff");
+    private readonly Option<string?> trainOnlyAfter = CliOptions.OptionalText("--train-only-after", "Formatted rows: train only on the text after this marker", "train on all");
+    private readonly Option<bool> noEos = CliOptions.Flag("--no-eos", "Do not end each section, row or assistant turn with EOS");
+    private readonly Option<string?> evalDataset = CliOptions.OptionalText("--eval-dataset", "Separate evaluation file of the same kind", "none");
+    private readonly Option<double> evalFraction = CliOptions.Number("--eval-fraction", "Share of rows held out for evaluation", Defaults.Data.EvalFraction);
+    private readonly Option<int> seed = CliOptions.Number("--seed", "Seed of the shuffle, the held-out rows and the adapter's initial weights", Defaults.Seed);
+    private readonly Option<TrainingMethod> method = new("--method")
+    {
+        Description = "Train an adapter (lora) or every weight (full)",
+        HelpName = "lora|full",
+        DefaultValueFactory = _ => Defaults.Method,
+        CustomParser = r => CliOptions.Parsed<TrainingMethod?>(r,
+            text => text.ToLowerInvariant() switch { "lora" => TrainingMethod.Lora, "full" => TrainingMethod.Full, _ => null },
+            text => $"--method must be lora or full, got '{text}'") ?? default,
+    };
+    private readonly Option<int> rank = CliOptions.Number("--rank", "LoRA rank", LoraDefaults.Rank);
+    private readonly Option<double> alpha = CliOptions.Number("--alpha", "LoRA alpha (the update is scaled by alpha / rank)", LoraDefaults.Alpha);
+    private readonly Option<double> dropout = CliOptions.Number("--dropout", "LoRA dropout", LoraDefaults.Dropout);
+    private readonly Option<string> targets = CliOptions.Text("--targets", "Layers to adapt, such as q_proj,v_proj", "all-linear");
+    private readonly Option<double> lr = CliOptions.Number("--lr", "Peak learning rate", Defaults.LearningRate);
+    private readonly Option<SchedulerKind> scheduler = new("--scheduler")
+    {
+        Description = "Learning rate schedule after the warm-up",
+        HelpName = "constant|constant_with_warmup|linear|cosine",
+        DefaultValueFactory = _ => Defaults.Scheduler,
+        CustomParser = r => CliOptions.Parsed(r, text => Enum.GetValues<SchedulerKind>().Cast<SchedulerKind?>()
+                .FirstOrDefault(k => string.Equals(k.ToString(), text.Replace("_", ""), StringComparison.OrdinalIgnoreCase)),
+            text => $"--scheduler must be constant, constant_with_warmup, linear or cosine, got '{text}'") ?? default,
+    };
+    private readonly Option<int> warmup = CliOptions.Number("--warmup", "Warm-up optimizer steps", Defaults.WarmupSteps);
+    private readonly Option<double> epochs = CliOptions.Number("--epochs", "Passes over the dataset (fractions allowed)", Defaults.Epochs);
+    private readonly Option<int> microBatch = CliOptions.Number("--micro-batch", "Examples per forward pass", Defaults.MicroBatchSize);
+    private readonly Option<int?> batch = CliOptions.OptionalNumber<int>("--batch", "Examples per optimizer step, a multiple of --micro-batch",
+        $"the smallest multiple of --micro-batch that is at least {TrainingOptions.UsualBatchSize}");
+    private readonly Option<int> evalEvery = CliOptions.Number("--eval-every", "Evaluate every N optimizer steps; 0 only at the end", Defaults.EvalEvery);
+    private readonly Option<int> saveEvery = CliOptions.Number("--save-every", "Checkpoint every N optimizer steps; 0 only when stopped", Defaults.SaveEvery);
+    private readonly Option<double?> stopAtLoss = CliOptions.OptionalNumber<double>("--stop-at-loss", "Stop once a step's train loss falls below this", "never");
+    private readonly Option<double> weightDecay = CliOptions.Number("--weight-decay", "AdamW weight decay", Defaults.WeightDecay);
+    private readonly Option<bool> noGradientCheckpointing = CliOptions.Flag("--no-gradient-checkpointing", "Keep activations instead of recomputing them: faster, more memory");
+    private readonly Option<bool> freezeEmbeddings = CliOptions.Flag("--freeze-embeddings", "Full fine-tuning: keep the embeddings fixed");
+    private readonly Option<bool> resume = CliOptions.Flag("--resume", "Continue from the newest checkpoint in training/checkpoints/NAME");
+    private readonly Option<bool> overwrite = CliOptions.Flag("--overwrite", "Replace an existing output (the old one is kept as a backup)");
+
+    public static Command Create(SharedOptions shared)
+    {
+        var train = new TrainCommand();
+        var command = new Command("train", "Fine-tune a LoRA adapter (default) or the full weights: progress on stderr, one JSON line of results on stdout")
+        {
+            shared.Model, train.dataset, train.output, train.format, train.cutoff, train.overlap, train.trainOnlyAfter, train.noEos, train.evalDataset,
+            train.evalFraction, train.seed, train.method, train.rank, train.alpha, train.dropout, train.targets, train.lr, train.scheduler, train.warmup,
+            train.epochs, train.microBatch, train.batch, train.evalEvery, train.saveEvery, train.stopAtLoss, train.weightDecay,
+            train.noGradientCheckpointing, train.freezeEmbeddings, train.resume, train.overwrite,
+        };
+        command.SetAction(parsed =>
+        {
+            var paths = StudioPaths.ForCurrentDirectory();
+            return RunAsync(parsed.GetRequiredValue(shared.Model), train.Read(parsed, paths), paths);
+        });
+        return command;
+    }
+
+    private static async Task<int> RunAsync(string modelPath, TrainingOptions options, StudioPaths paths)
+    {
+        options.Validate();
         using var worker = new TorchWorker("train");
         using var cancel = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); Console.Error.WriteLine("cancelling: saving a checkpoint..."); };
@@ -39,57 +102,48 @@ public static class TrainCommand
         return result.Outcome == TrainingOutcome.Cancelled ? 130 : 0;
     }
 
-    private static TrainingOptions Read(CommandLine cl, StudioPaths paths)
+    private TrainingOptions Read(ParseResult parsed, StudioPaths paths)
     {
-        var defaults = new TrainingOptions { OutputName = "x", Data = new DatasetOptions { DatasetPath = "x" } };
-        var lora = new LoraOptions();
         var data = new DatasetOptions
         {
-            DatasetPath = paths.Dataset(cl.Required("dataset")),
-            FormatPath = cl.String("format") is { } f ? paths.Format(f) : null,
-            Cutoff = cl.Number<int>("cutoff") ?? defaults.Data.Cutoff,
-            Overlap = cl.Number<int>("overlap"),
-            TrainOnlyAfter = cl.String("train-only-after"),
-            AddEos = !cl.Flag("no-eos"),
-            EvalDatasetPath = cl.String("eval-dataset") is { } e ? paths.Dataset(e) : null,
-            EvalFraction = cl.Number<double>("eval-fraction") ?? 0,
-            Seed = cl.Number<int>("seed") ?? defaults.Seed,
+            DatasetPath = paths.Dataset(parsed.GetRequiredValue(dataset)),
+            FormatPath = parsed.GetValue(format) is { } f ? paths.Format(f) : null,
+            Cutoff = parsed.GetValue(cutoff),
+            Overlap = parsed.GetValue(overlap),
+            TrainOnlyAfter = parsed.GetValue(trainOnlyAfter),
+            AddEos = !parsed.GetValue(noEos),
+            EvalDatasetPath = parsed.GetValue(evalDataset) is { } e ? paths.Dataset(e) : null,
+            EvalFraction = parsed.GetValue(evalFraction),
+            Seed = parsed.GetValue(seed),
         };
+        var modules = parsed.GetRequiredValue(targets);
         return new TrainingOptions
         {
-            OutputName = cl.Required("output"),
+            OutputName = parsed.GetRequiredValue(output),
             Data = data,
-            Method = cl.String("method") switch
+            Method = parsed.GetValue(method),
+            Lora = LoraDefaults with
             {
-                null or "lora" => TrainingMethod.Lora,
-                "full" => TrainingMethod.Full,
-                var m => throw new UsageException($"--method must be lora or full, got '{m}'"),
+                Rank = parsed.GetValue(rank),
+                Alpha = parsed.GetValue(alpha),
+                Dropout = parsed.GetValue(dropout),
+                TargetModules = modules == "all-linear" ? null : modules.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries),
             },
-            Lora = lora with
-            {
-                Rank = cl.Number<int>("rank") ?? lora.Rank,
-                Alpha = cl.Number<double>("alpha") ?? lora.Alpha,
-                Dropout = cl.Number<double>("dropout") ?? lora.Dropout,
-                TargetModules = cl.String("targets") is { } t && t != "all-linear" ? t.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) : null,
-            },
-            LearningRate = cl.Number<double>("lr") ?? defaults.LearningRate,
-            Scheduler = cl.String("scheduler") is { } s
-                ? Enum.TryParse<SchedulerKind>(s.Replace("_", ""), ignoreCase: true, out var kind) ? kind
-                    : throw new UsageException($"--scheduler must be constant, constant_with_warmup, linear or cosine, got '{s}'")
-                : defaults.Scheduler,
-            WarmupSteps = cl.Number<int>("warmup") ?? defaults.WarmupSteps,
-            Epochs = cl.Number<double>("epochs") ?? defaults.Epochs,
-            MicroBatchSize = cl.Number<int>("micro-batch") ?? defaults.MicroBatchSize,
-            BatchSize = cl.Number<int>("batch"),
-            EvalEvery = cl.Number<int>("eval-every") ?? defaults.EvalEvery,
-            SaveEvery = cl.Number<int>("save-every") ?? defaults.SaveEvery,
-            StopAtLoss = cl.Number<double>("stop-at-loss"),
+            LearningRate = parsed.GetValue(lr),
+            Scheduler = parsed.GetValue(scheduler),
+            WarmupSteps = parsed.GetValue(warmup),
+            Epochs = parsed.GetValue(epochs),
+            MicroBatchSize = parsed.GetValue(microBatch),
+            BatchSize = parsed.GetValue(batch),
+            EvalEvery = parsed.GetValue(evalEvery),
+            SaveEvery = parsed.GetValue(saveEvery),
+            StopAtLoss = parsed.GetValue(stopAtLoss),
             Seed = data.Seed,
-            WeightDecay = cl.Number<double>("weight-decay") ?? defaults.WeightDecay,
-            GradientCheckpointing = !cl.Flag("no-gradient-checkpointing"),
-            FreezeEmbeddings = cl.Flag("freeze-embeddings"),
-            Resume = cl.Flag("resume"),
-            Overwrite = cl.Flag("overwrite"),
+            WeightDecay = parsed.GetValue(weightDecay),
+            GradientCheckpointing = !parsed.GetValue(noGradientCheckpointing),
+            FreezeEmbeddings = parsed.GetValue(freezeEmbeddings),
+            Resume = parsed.GetValue(resume),
+            Overwrite = parsed.GetValue(overwrite),
         };
     }
 }

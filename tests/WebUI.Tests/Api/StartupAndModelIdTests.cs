@@ -49,13 +49,15 @@ public sealed class StartupOptionsTests
     }
 
     [Fact]
-    public void Serving_limits_and_the_model_flag_parse_and_the_rest_passes_on()
+    public void Serving_limits_and_the_model_flag_parse_and_unknown_flags_are_refused()
     {
-        var o = StartupOptions.Parse(["--max-concurrent", "4", "--max-queue", "0", "--max-loras", "2", "--model", "m", "--urls", "x", "--api-key", "z"]);
+        var o = StartupOptions.Parse(["--max-concurrent", "4", "--max-queue", "0", "--max-loras", "2", "--model", "m", "--api-key", "z"]);
         Assert.Equal(new ServingLimits(4, 0, 2), o.Limits);
         Assert.Equal("m", o.Model);
         Assert.Equal("z", o.ApiKey);
-        Assert.Equal(["--urls", "x"], o.Remaining);
-        Assert.Throws<ArgumentException>(() => StartupOptions.Parse(["--max-concurrent", "0"]));
+        Assert.Equal("--max-concurrent expects a whole number of at least 1 (got '0')",
+            Assert.Throws<ArgumentException>(() => StartupOptions.Parse(["--max-concurrent", "0"])).Message);
+        // ASP.NET settings no longer pass through: a typo must not start a server with the typo ignored.
+        Assert.Contains("--urls", Assert.Throws<ArgumentException>(() => StartupOptions.Parse(["--urls", "x"])).Message);
     }
 }
