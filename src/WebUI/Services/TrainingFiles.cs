@@ -1,3 +1,5 @@
+using WebUI.Engine.Training;
+using WebUI.Engine.Loading;
 using WebUI.Engine.Studio;
 
 namespace WebUI.Services;
@@ -24,7 +26,7 @@ public static class TrainingFiles
         .. new[] { ("loras", paths.Loras), ("models", paths.Models) }
             .Where(f => Directory.Exists(f.Item2))
             .SelectMany(f => Directory.GetDirectories(f.Item2).Select(d => (Label: $"{f.Item1}/{Path.GetFileName(d)}", File: Path.Combine(d, ParametersFile))))
-            .Where(r => File.Exists(r.File) && !r.Label.Contains(".tmp-"))
+            .Where(r => File.Exists(r.File) && !StagingNames.IsHiddenFromListings(r.Label))
             .Select(r => new EarlierRun(r.Label, r.File, File.GetLastWriteTime(r.File)))
             .OrderByDescending(r => r.Written),
     ];
@@ -36,8 +38,7 @@ public static class TrainingFiles
     public static string? NameConflict(StudioPaths paths, bool full, string name, bool resume, bool overwrite)
     {
         var output = $"{(full ? "models" : "loras")}/{name}";
-        bool hasCheckpoints = Directory.Exists(Path.Combine(paths.Checkpoints, name)) &&
-            Directory.EnumerateDirectories(Path.Combine(paths.Checkpoints, name), "checkpoint-*").Any(d => !d.Contains(".tmp-"));
+        bool hasCheckpoints = TrainingCheckpoints.Newest(Path.Combine(paths.Checkpoints, name)) is not null; // what Resume would load
         if (resume) return hasCheckpoints ? null : $"nothing to resume: '{name}' has no checkpoints (they are written every n steps and when a run is stopped)";
         if (overwrite) return null;
         if (Directory.Exists(Path.Combine(paths.Root, output))) return $"{output} exists already: choose another name, or tick Overwrite (the old one is kept as a backup)";
@@ -46,6 +47,6 @@ public static class TrainingFiles
 
     private static IReadOnlyList<string> Names(string folder, Func<string, bool> wanted) => Directory.Exists(folder)
         ? [.. Directory.EnumerateFiles(folder).Select(Path.GetFileName).OfType<string>()
-            .Where(n => StudioPaths.IsPlainName(n) && !n.Contains(".tmp-") && wanted(n)).Order(StringComparer.OrdinalIgnoreCase)]
+            .Where(n => StudioPaths.IsPlainName(n) && !StagingNames.IsHiddenFromListings(n) && wanted(n)).Order(StringComparer.OrdinalIgnoreCase)]
         : [];
 }
