@@ -57,6 +57,26 @@ public sealed class EngineInvariantTests : IDisposable
     }
 
     [Fact]
+    public async Task Training_started_while_another_model_loads_waits_and_trains_the_new_one()
+    {
+        var other = Path.Combine(paths.Models, "stories-b");
+        Directory.CreateDirectory(other);
+        foreach (var file in Directory.GetFiles(Path.Combine(paths.Models, "stories"))) File.Copy(file, Path.Combine(other, Path.GetFileName(file)));
+        var ended = new TaskCompletionSource<TrainingEvent>(TaskCreationOptions.RunContinuationsAsynchronously);
+        engine.TrainingEvents += e => { if (e.Kind is TrainingEventKind.Finished or TrainingEventKind.Failed) ended.TrySetResult(e); };
+        await engine.LoadModelAsync("stories");
+
+        var loading = engine.LoadModelAsync("stories-b"); // holds the gate from here until the new model is in place
+        var training = engine.StartTrainingAsync(LoraRun("after-load"));
+        await Task.WhenAll(loading, training);
+        var end = await ended.Task.WaitAsync(TimeSpan.FromMinutes(3));
+
+        Assert.True(end.Kind == TrainingEventKind.Finished, end.Message);
+        Assert.Equal("stories-b", engine.Model!.Name);
+        Assert.Contains("stories-b", File.ReadAllText(Path.Combine(paths.Loras, "after-load", "adapter_config.json")));
+    }
+
+    [Fact]
     public async Task Export_is_refused_while_full_fine_tuning_changes_the_weights()
     {
         var firstStep = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
