@@ -26,7 +26,7 @@ internal sealed class JinjaRenderer(TemplateBudget budget)
         TemplateLimits limits, CancellationToken cancel)
     {
         var globals = new JinjaScope(null);
-        foreach (var (name, value) in JinjaGlobals.Create(() => DateTime.Now, limits)) globals.Set(name, value);
+        foreach (var (name, value) in JinjaGlobals.Create(() => limits.Clock.GetLocalNow().DateTime, limits)) globals.Set(name, value);
         var scope = new JinjaScope(globals);
         foreach (var (name, value) in variables) scope.Set(name, value);
         var output = new StringBuilder();

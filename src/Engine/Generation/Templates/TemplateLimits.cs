@@ -21,6 +21,11 @@ public sealed record TemplateLimits
     public int MaxDepth { get; init; } = 500;
     /// <summary>Wall time one render may take.</summary>
     public TimeSpan MaxRenderTime { get; init; } = TimeSpan.FromSeconds(2);
+    /// <summary>
+    /// The clock strftime_now reads (local time, as Hugging Face's datetime.now()). Not a cost bound, but it travels
+    /// with them to every render; tests fix it so that date-stamping templates (Llama 3.x, SmolLM3) render the same.
+    /// </summary>
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
 
     /// <summary>This, or an <see cref="ArgumentException"/> naming the first limit that is not positive.</summary>
     public TemplateLimits Validate()
@@ -29,6 +34,7 @@ public sealed record TemplateLimits
                      (nameof(MaxStringChars), MaxStringChars), (nameof(MaxListItems), MaxListItems), (nameof(MaxDepth), MaxDepth) })
             if (value < 1) throw new ArgumentException($"{name} must be positive, not {value}", name);
         if (MaxRenderTime <= TimeSpan.Zero) throw new ArgumentException($"MaxRenderTime must be positive, not {MaxRenderTime}", nameof(MaxRenderTime));
+        ArgumentNullException.ThrowIfNull(Clock);
         return this;
     }
 
