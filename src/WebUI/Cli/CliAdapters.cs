@@ -1,4 +1,3 @@
-using System.Globalization;
 using WebUI.Engine.Adapters;
 using WebUI.Engine.Loading;
 using WebUI.Engine.Studio;
@@ -26,14 +25,7 @@ public sealed class CliAdapters : IDisposable
 
     /// <summary>`NAME[:WEIGHT][,NAME2...]` as adapter names (or folder paths) with weights; null or blank: none.</summary>
     public static IReadOnlyList<AdapterWeight> Parse(string? spec) =>
-    [
-        .. (spec ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(item =>
-        {
-            var colon = item.LastIndexOf(':');
-            return colon > 0 && double.TryParse(item[(colon + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out var w)
-                ? new AdapterWeight(item[..colon], w) : new AdapterWeight(item, 1);
-        }),
-    ];
+        string.IsNullOrWhiteSpace(spec) ? [] : ModelId.ParseWeighted(spec, ',', "--lora", allowPaths: true);
 
     /// <summary>A folder path as given, else the named folder in loras/.</summary>
     public static string FolderOf(string name) =>

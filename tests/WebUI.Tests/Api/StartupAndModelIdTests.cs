@@ -23,6 +23,24 @@ public sealed class ModelIdTests
     [InlineData("a+a")]
     [InlineData("")]
     public void Malformed_ids_are_refused(string id) => Assert.Throws<ArgumentException>(() => ModelId.Parse(id, "base"));
+
+    [Fact]
+    public void The_command_lines_lora_list_is_the_same_syntax_with_commas_and_folder_paths()
+    {
+        var folder = Directory.CreateTempSubdirectory("lora-").FullName;
+        try
+        {
+            Assert.Equal([new AdapterWeight("a", 0.5), new AdapterWeight("b", 1), new AdapterWeight(folder, 2)],
+                WebUI.Cli.CliAdapters.Parse($"a:0.5, b,{folder}:2"));
+            Assert.Empty(WebUI.Cli.CliAdapters.Parse(" "));
+            Assert.StartsWith("--lora: 'heavy' is not a weight", Assert.Throws<ArgumentException>(() => WebUI.Cli.CliAdapters.Parse("a:heavy")).Message);
+            Assert.Throws<ArgumentException>(() => WebUI.Cli.CliAdapters.Parse("../elsewhere"));
+        }
+        finally
+        {
+            Directory.Delete(folder);
+        }
+    }
 }
 
 public sealed class StartupOptionsTests
