@@ -21,6 +21,9 @@ internal enum ExistingFolder
 /// </summary>
 internal static class AtomicFolder
 {
+    /// <summary>What a save with (or without) its Overwrite option does with an existing folder.</summary>
+    public static ExistingFolder OnExisting(bool overwrite) => overwrite ? ExistingFolder.KeepAsBackup : ExistingFolder.Refuse;
+
     /// <summary>Calls <paramref name="writeInto"/> with an empty staging folder, then moves that to <paramref name="folder"/>.</summary>
     public static void Write(string folder, ExistingFolder existing, Action<string> writeInto)
     {
@@ -29,7 +32,7 @@ internal static class AtomicFolder
         if (Directory.Exists(folder) && !Directory.EnumerateFileSystemEntries(folder).Any()) Directory.Delete(folder); // nothing to keep
         bool replacing = Directory.Exists(folder);
         if (replacing && existing == ExistingFolder.Refuse)
-            throw new IOException($"'{folder}' already exists; save with overwrite to replace it (the old one is kept as a backup)");
+            throw new IOException($"'{folder}' already exists; choose another name, or overwrite where that is offered (the old one is kept as a backup)");
 
         var parent = Path.GetDirectoryName(folder)!;
         Directory.CreateDirectory(parent);

@@ -136,7 +136,7 @@ public sealed class LoraAdapter : IDisposable
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         bool fanInFanOut = Weights.Keys.Any(path => HfWeightNames.IsTransposedConv1D(path + ".weight"));
-        AtomicFolder.Write(folder, overwrite ? ExistingFolder.KeepAsBackup : ExistingFolder.Refuse, staging =>
+        AtomicFolder.Write(folder, AtomicFolder.OnExisting(overwrite), staging =>
         {
             PeftFormat.WriteConfig(Config, fanInFanOut, Path.Combine(staging, PeftFormat.ConfigFileName));
             using var scope = NewDisposeScope();

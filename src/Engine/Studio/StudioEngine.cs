@@ -93,8 +93,7 @@ public sealed partial class StudioEngine : IDisposable
             previous?.Dispose();
             adapterCache = next is null ? null : new AdapterCache(name => StudioPaths.Inside(Paths.Loras, name), Limits.MaxLoras);
         });
-        string? templateWarning = null;
-        (ownTemplate, templateWarning) = next is null ? (null, null) : UsableOwnTemplate(next);
+        (ownTemplate, var templateWarning) = next is null ? (null, null) : UsableOwnTemplate(next);
         if (templateWarning is not null) logger.LogWarning("{Model}: {Warning}", next!.Source.Name, templateWarning);
         loaded = next;
         scheduler = next is null ? null : new GenerationScheduler(inference, next, adapterCache!, Limits.Scheduler);

@@ -27,9 +27,11 @@ public sealed record StudioPaths(string Root)
         return File.Exists(inside) ? inside : throw new FileNotFoundException($"{what} '{nameOrPath}' not found (looked for the path and in {folder})");
     }
 
-    /// <summary>A path as watchers may see it: relative to the root (e.g. "loras/sue"), or only its file name when outside.</summary>
-    public string Shown(string path)
+    /// <summary>A path as watchers may see it: relative to the root (e.g. "loras/sue"), or only its file name when outside; null stays null.</summary>
+    [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(path))]
+    public string? Shown(string? path)
     {
+        if (path is null) return null;
         var relative = Path.GetRelativePath(Root, Path.GetFullPath(path));
         return relative.StartsWith("..", StringComparison.Ordinal) || Path.IsPathRooted(relative) ? Path.GetFileName(path) : relative;
     }

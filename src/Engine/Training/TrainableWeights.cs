@@ -97,8 +97,7 @@ public sealed class FullWeights : TrainableWeights
     public override string SaveOutput(string folder, bool overwrite)
     {
         // Written completely beside the old model (hidden staging) before the old one is renamed to a backup.
-        Adapters.AtomicFolder.Write(folder, overwrite ? Adapters.ExistingFolder.KeepAsBackup : Adapters.ExistingFolder.Refuse,
-            staging => HfModelWriter.WriteInto(model, staging));
+        Adapters.AtomicFolder.Write(folder, Adapters.AtomicFolder.OnExisting(overwrite), staging => HfModelWriter.WriteInto(model, staging));
         return folder;
     }
 

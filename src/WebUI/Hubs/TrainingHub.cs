@@ -24,8 +24,8 @@ public sealed class TrainingHub(StudioEngine engine) : Hub
                 Data = o.Data with
                 {
                     DatasetPath = engine.Paths.Shown(o.Data.DatasetPath),
-                    FormatPath = o.Data.FormatPath is { } format ? engine.Paths.Shown(format) : null,
-                    EvalDatasetPath = o.Data.EvalDatasetPath is { } eval ? engine.Paths.Shown(eval) : null,
+                    FormatPath = engine.Paths.Shown(o.Data.FormatPath),
+                    EvalDatasetPath = engine.Paths.Shown(o.Data.EvalDatasetPath),
                 },
             } : null,
             Result = Shown(shown.Result, engine.Paths),
@@ -37,7 +37,7 @@ public sealed class TrainingHub(StudioEngine engine) : Hub
     private static WebUI.Engine.Training.TrainingResult? Shown(WebUI.Engine.Training.TrainingResult? result, StudioPaths paths) => result is null ? null : result with
     {
         OutputPath = paths.Shown(result.OutputPath),
-        CheckpointPath = result.CheckpointPath is { } checkpoint ? paths.Shown(checkpoint) : null,
+        CheckpointPath = paths.Shown(result.CheckpointPath),
     };
 }
 

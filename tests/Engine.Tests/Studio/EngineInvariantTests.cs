@@ -102,10 +102,7 @@ public sealed class EngineInvariantTests : IDisposable
     [Fact]
     public async Task A_model_whose_chat_template_passes_a_limit_loads_with_a_warning_and_chats_in_plain_text()
     {
-        File.WriteAllText(Path.Combine(paths.Models, "stories", "tokenizer_config.json"),
-            """{"chat_template": "{% for i in range(100000000) %}{{ i }}{% endfor %}"}""");
-
-        var model = await engine.LoadModelAsync("stories");
+        var model = await LoadWithTemplateAsync("{% for i in range(100000000) %}{{ i }}{% endfor %}");
 
         Assert.Null(model.ChatTemplateName);
         Assert.StartsWith("the model's chat template cannot be used: ", model.ChatTemplateWarning);
@@ -122,14 +119,19 @@ public sealed class EngineInvariantTests : IDisposable
     [Fact]
     public async Task A_model_whose_chat_template_renders_offers_it_first_without_a_warning()
     {
-        File.WriteAllText(Path.Combine(paths.Models, "stories", "tokenizer_config.json"),
-            """{"chat_template": "{% for m in messages %}{{ m.role }}: {{ m.content }}\n{% endfor %}{% if add_generation_prompt %}assistant:{% endif %}"}""");
-
-        var model = await engine.LoadModelAsync("stories");
+        var model = await LoadWithTemplateAsync("{% for m in messages %}{{ m.role }}: {{ m.content }}\n{% endfor %}{% if add_generation_prompt %}assistant:{% endif %}");
 
         Assert.Null(model.ChatTemplateWarning);
         Assert.Equal("Model (stories)", model.ChatTemplateName);
         Assert.Equal("Model (stories)", engine.ChatTemplates()[0].Name);
+    }
+
+    // The stories model with this chat_template in its tokenizer_config.json, loaded.
+    private Task<LoadedModelInfo> LoadWithTemplateAsync(string template)
+    {
+        File.WriteAllText(Path.Combine(paths.Models, "stories", "tokenizer_config.json"),
+            System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string> { ["chat_template"] = template }));
+        return engine.LoadModelAsync("stories");
     }
 
     private TrainingOptions LoraRun(string name) => new()
