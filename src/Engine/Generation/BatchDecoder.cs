@@ -34,23 +34,43 @@ public sealed class BatchDecoder : IDisposable
     public int Running => running.Count;
 
     /// <summary>Runs the prompt, picks the first token; a sequence not done by then joins the next step.</summary>
-    public void Admit(GenerationSequence sequence)
+    public void Admit(GenerationSequence sequence) => Admit([sequence]);
+
+    /// <summary>
+    /// Prefills several prompts in one forward pass, right-padded to the longest, each into its own slot; each picks
+    /// its first token and, if not done by then, joins the next step. On a CPU one pass over many prompt tokens is
+    /// much faster than many passes over few (matrix products over more rows), and the padding is never attended to:
+    /// attention is causal, and each slot is cut back to its own prompt afterwards.
+    /// </summary>
+    public void Admit(IReadOnlyList<GenerationSequence> group)
     {
-        int slot = running.Count;
+        if (group.Count == 0) return;
+        int first = running.Count, longest = group.Max(s => s.PromptIds.Count);
         using var inference = torch.inference_mode();
         using var scope = NewDisposeScope();
-        // Room for the whole sequence now, so decode steps never grow the cache (a step's view checks the bound).
-        cache.Reserve(slot + 1, sequence.MaxLength);
-        cache.Reset(slot);
+        // Room for the whole sequences now, so decode steps never grow the cache (a step's view checks the bound).
+        cache.Reserve(first + group.Count, Math.Max(longest, group.Max(s => s.MaxLength)));
+        for (int i = 0; i < group.Count; i++) cache.Reset(first + i);
         if (adapters is not null)
         {
-            adapters.Activate(sequence.Adapters ?? []);
+            adapters.ActivatePerRow([.. group.Select(s => s.Adapters ?? [])], model.Model.Device);
             rowsChanged = true;
         }
-        sequence.Start();
-        var input = tensor(sequence.PromptIds.Select(i => (long)i).ToArray(), [1, sequence.PromptIds.Count], device: model.Model.Device);
-        var logits = model.Model.Forward(input, cache.Slot(slot), lastTokenOnly: true);
-        if (!sequence.Accept(Rows(logits)[0], cache.LengthOf(slot))) running.Add(sequence);
+        var ids = new long[group.Count * longest];
+        for (int i = 0; i < group.Count; i++)
+            for (int t = 0; t < group[i].PromptIds.Count; t++) ids[i * longest + t] = group[i].PromptIds[t];
+        foreach (var sequence in group) sequence.Start();
+        var input = tensor(ids, [group.Count, longest], device: model.Model.Device);
+        var logits = Rows(model.Model.Forward(input, cache.PrefillSlots(first, group.Count), [.. group.Select(s => (long)s.PromptIds.Count - 1)]));
+        for (int i = 0; i < group.Count; i++)
+        {
+            int slot = first + i;
+            cache.Truncate(slot, group[i].PromptIds.Count);
+            if (group[i].Accept(logits[i], cache.LengthOf(slot))) continue;
+            // Sequences done at their first token leave no gap: the rows stay 0..n-1.
+            if (running.Count != slot) cache.Move(slot, running.Count);
+            running.Add(group[i]);
+        }
     }
 
     /// <summary>One token for every running sequence; cancelled ones end first, finished ones leave.</summary>

@@ -157,17 +157,18 @@ public sealed class GenerationScheduler : IAsyncDisposable
         decoder ??= new BatchDecoder(model, manageAdapters: true);
         try
         {
-            int budget = PrefillBudget;
-            while (decoder.Running < limits.MaxConcurrent && budget > 0 && TakeWaiting() is { } next)
+            foreach (var group in TakePrefillGroups(limits.MaxConcurrent - decoder.Running))
             {
-                budget -= next.Sequence.PromptIds.Count;
-                admitted.Add(next);
-                try { decoder.Admit(next.Sequence); }
+                admitted.AddRange(group);
+                try { decoder.Admit([.. group.Select(e => e.Sequence)]); }
                 catch (Exception e)
                 {
-                    // A prefill that fails fails its own request only.
-                    next.Writer.TryComplete(e);
-                    next.Sequence.Finish(FinishReason.Cancelled);
+                    // A prefill that fails fails its own requests only.
+                    foreach (var entry in group)
+                    {
+                        entry.Writer.TryComplete(e);
+                        entry.Sequence.Finish(FinishReason.Cancelled);
+                    }
                 }
             }
             if (decoder.Running > 0) decoder.Step();
@@ -191,6 +192,29 @@ public sealed class GenerationScheduler : IAsyncDisposable
                 QueueStep();
             }
         }
+    }
+
+    /// <summary>
+    /// Waiting requests for this step's prefills, in order: at most <paramref name="places"/> and
+    /// <see cref="PrefillBudget"/> prompt tokens, so running sequences keep flowing. Prompts of similar length go
+    /// into one group, prefilled together right-padded to the longest; a prompt that would more than double a
+    /// group's padded size starts a new one.
+    /// </summary>
+    private List<List<Entry>> TakePrefillGroups(int places)
+    {
+        var groups = new List<List<Entry>>();
+        int budget = PrefillBudget, groupTokens = 0, groupLongest = 0;
+        while (places-- > 0 && budget > 0 && TakeWaiting() is { } next)
+        {
+            int length = next.Sequence.PromptIds.Count, longest = Math.Max(groupLongest, length);
+            bool fits = groups.Count > 0 && (groups[^1].Count + 1) * longest <= 2 * (groupTokens + length);
+            if (!fits) { groups.Add([]); groupTokens = 0; longest = length; }
+            groups[^1].Add(next);
+            groupTokens += length;
+            groupLongest = longest;
+            budget -= length;
+        }
+        return groups;
     }
 
     private Entry? TakeWaiting()

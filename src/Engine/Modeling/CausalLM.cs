@@ -24,12 +24,20 @@ public abstract class CausalLM : nn.Module
     /// </summary>
     public Tensor Hidden(Tensor ids, IKvCache? cache = null, LayerRunner? runner = null) => Backbone.Forward(ids, cache, runner ?? LayerRunner.Plain);
 
-    /// <summary>Logits [batch, tokens, vocab], or only for the last token when <paramref name="lastTokenOnly"/> (prefill).</summary>
-    public Tensor Forward(Tensor ids, IKvCache? cache = null, bool lastTokenOnly = false)
+    /// <summary>
+    /// Logits [batch, tokens, vocab]; with <paramref name="lastPositions"/> (one per row) only at those positions,
+    /// [batch, 1, vocab]: a prefill needs only each prompt's last token, which in right-padded rows is not the last column.
+    /// </summary>
+    public Tensor Forward(Tensor ids, IKvCache? cache = null, IReadOnlyList<long>? lastPositions = null)
     {
         using var scope = NewDisposeScope();
         var hidden = Hidden(ids, cache);
-        if (lastTokenOnly) hidden = hidden.narrow(1, hidden.shape[1] - 1, 1);
+        if (lastPositions is not null)
+        {
+            long rows = hidden.shape[0], tokens = hidden.shape[1];
+            var flat = tensor(lastPositions.Select((position, row) => row * tokens + position).ToArray(), device: hidden.device);
+            hidden = hidden.reshape(rows * tokens, hidden.shape[2]).index_select(0, flat).unsqueeze(1);
+        }
         return Head(hidden).MoveToOuterDisposeScope();
     }
 

@@ -47,6 +47,9 @@ public sealed class SlotKvCache(ModelConfig config, ScalarType dtype, Device dev
     /// <summary>Empties a slot for a new sequence.</summary>
     public void Reset(int slot) => lengths[slot] = 0;
 
+    /// <summary>Forgets what a slot cached past <paramref name="length"/> tokens (the padding of a batched prefill).</summary>
+    public void Truncate(int slot, long length) => lengths[slot] = Math.Min(lengths[slot], length);
+
     /// <summary>Moves a sequence from one slot to another (to keep the running rows 0..n-1 without gaps).</summary>
     public void Move(int from, int to)
     {
@@ -66,8 +69,8 @@ public sealed class SlotKvCache(ModelConfig config, ScalarType dtype, Device dev
         lengths = [];
     }
 
-    /// <summary>A view that appends any number of tokens to one slot: a prefill.</summary>
-    public IKvCache Slot(int slot) => new SlotView(this, slot);
+    /// <summary>A view that appends the same number of tokens to each of the slots first..first+count-1, which hold equal lengths: a prefill.</summary>
+    public IKvCache PrefillSlots(int first, int count) => new SlotsView(this, first, count);
 
     /// <summary>A view that appends one token to each of the slots 0..rows-1, each at its own length: a decode step.</summary>
     public IKvCache Rows(int rows) => new RowsView(this, rows);
@@ -77,23 +80,36 @@ public sealed class SlotKvCache(ModelConfig config, ScalarType dtype, Device dev
         foreach (var t in keys.Concat(values)) t.Dispose();
     }
 
-    private sealed class SlotView(SlotKvCache owner, int slot) : IKvCache
+    private sealed class SlotsView : IKvCache
     {
-        public long Length => owner.lengths[slot];
+        private readonly SlotKvCache owner;
+        private readonly int first, count;
+
+        public SlotsView(SlotKvCache owner, int first, int count)
+        {
+            if (owner.lengths.AsSpan(first, count).ContainsAnyExcept(owner.lengths[first]))
+                throw new InvalidOperationException("slots prefilled together must hold the same number of tokens");
+            (this.owner, this.first, this.count) = (owner, first, count);
+        }
+
+        public long Length => owner.lengths[first];
         public Tensor? RowPositions => null;
 
         public (Tensor Keys, Tensor Values, Tensor? Mask) Append(int layer, Tensor k, Tensor v)
         {
             long tokens = k.shape[2], total = Length + tokens;
             if (total > owner.Capacity) throw new InvalidOperationException($"slot holds {owner.Capacity} tokens; {total} requested");
-            var slotKeys = owner.keys[layer].narrow(0, slot, 1);
-            var slotValues = owner.values[layer].narrow(0, slot, 1);
+            var slotKeys = owner.keys[layer].narrow(0, first, count);
+            var slotValues = owner.values[layer].narrow(0, first, count);
             slotKeys.narrow(2, Length, tokens).copy_(k);
             slotValues.narrow(2, Length, tokens).copy_(v);
             return (slotKeys.narrow(2, 0, total), slotValues.narrow(2, 0, total), null);
         }
 
-        public void Advance(long tokens) => owner.lengths[slot] += tokens;
+        public void Advance(long tokens)
+        {
+            for (int slot = first; slot < first + count; slot++) owner.lengths[slot] += tokens;
+        }
     }
 
     private sealed class RowsView : IKvCache

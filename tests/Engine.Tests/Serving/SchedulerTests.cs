@@ -74,6 +74,47 @@ public sealed class SchedulerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Prompts_prefilled_together_right_padded_give_the_tokens_of_each_alone()
+    {
+        GenerationRequest[] requests =
+        [
+            Greedy([1, 5, 9, 2, 8], 10, new AdapterWeight("a", 1)),
+            Greedy([7, 3], 1), // done at its first token: leaves no gap in the rows
+            Greedy([4, 4, 6], 12, new AdapterWeight("b", 1)),
+            Greedy([11], 8),
+        ];
+        var (alone, together, unadapted) = await worker.Run(() =>
+        {
+            var leases = requests.Select(r => cache.Acquire(r.Adapters, model)).ToList();
+            try
+            {
+                var group = requests.Zip(leases).ToList();
+                return (group.Select(r => Decode([r])[0]).ToList(), Decode(group), Decode([(requests[0] with { Adapters = [] }, null)])[0]);
+            }
+            finally
+            {
+                foreach (var lease in leases) lease.Dispose();
+            }
+        });
+
+        for (int i = 0; i < requests.Length; i++) Assert.Equal(alone[i], together[i]);
+        Assert.Equal([10, 1, 12, 8], together.Select(t => t.Count));
+        Assert.NotEqual(unadapted, together[0]); // the first row's adapter applied in the padded prefill and after
+    }
+
+    // The requests admitted in one prefill, then decoded to the end, on the worker; the tokens each one emitted.
+    private List<List<int>> Decode(List<(GenerationRequest Request, AdapterLease? Lease)> group)
+    {
+        var emitted = group.Select(_ => new List<int>()).ToList();
+        var sequences = group.Select((r, i) => new GenerationSequence(model, r.Request.PromptIds, r.Request.Options, r.Lease?.Adapters ?? [],
+            chunk => { if (chunk.TokenId is { } id) emitted[i].Add(id); }, default)).ToList();
+        using var decoder = new BatchDecoder(model, manageAdapters: true);
+        decoder.Admit(sequences);
+        while (decoder.Running > 0) decoder.Step();
+        return emitted;
+    }
+
+    [Fact]
     public async Task A_sequence_joins_a_running_batch_without_waiting_for_it_to_drain()
     {
         await using var scheduler = Scheduler();
