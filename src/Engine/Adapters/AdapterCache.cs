@@ -16,6 +16,9 @@ public sealed class AdapterCache(Func<string, string> folderOf, int capacity) : 
     public int Capacity { get; } = capacity >= 1 ? capacity : throw new ArgumentException($"max adapters must be at least 1 (got {capacity})");
     public int Count => entries.Count;
 
+    /// <summary>A lease on no adapters: it holds nothing, so it may be taken and released on any thread.</summary>
+    public AdapterLease NoAdapters => new(this, [], []);
+
     /// <summary>
     /// The adapters, read if needed and held until the lease is disposed. A missing folder is a
     /// <see cref="DirectoryNotFoundException"/>; one that does not fit the model an <see cref="ArgumentException"/>

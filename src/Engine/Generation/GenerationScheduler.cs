@@ -68,8 +68,10 @@ public sealed class GenerationScheduler : IAsyncDisposable
     {
         request.Options.Validate();
         ThrowIfClosedOrFull();
-        // Adapters are read (once, then cached) on the worker, between two steps.
-        var lease = await worker.Run(() => adapterCache.Acquire(request.Adapters, model), cancellationToken);
+        // Adapters are read (once, then cached) on the worker, between two steps; a request for the base model
+        // needs none, so it joins the queue without waiting for a step to end.
+        var lease = request.Adapters.Count == 0 ? adapterCache.NoAdapters
+            : await worker.Run(() => adapterCache.Acquire(request.Adapters, model), cancellationToken);
         var chunks = Channel.CreateUnbounded<GenerationChunk>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         var stop = CancellationTokenSource.CreateLinkedTokenSource(shutdown.Token, cancellationToken);
         try
