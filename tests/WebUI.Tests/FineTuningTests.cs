@@ -3,6 +3,7 @@ using WebUI.Cli;
 using WebUI.Engine;
 using WebUI.Engine.Adapters;
 using WebUI.Engine.Generation;
+using WebUI.Engine.Insight;
 using WebUI.Engine.Loading;
 using WebUI.Engine.Training;
 
@@ -45,6 +46,26 @@ public sealed class FineTuningTests(StoriesFixture fixture) : IClassFixture<Stor
         var parameters = JsonNode.Parse(File.ReadAllText(Path.Combine(result.OutputPath, "training_parameters.json")))!;
         Assert.Equal(64, parameters["dataset"]!["sha256"]!.GetValue<string>().Length);
         Assert.Equal("stories260K", parameters["base_model"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Inspecting_the_trained_lora_shows_the_name_shift_and_the_new_name_drifting_most()
+    {
+        var report = await fixture.Worker.Run(() =>
+        {
+            using var model = ModelLoader.Load(fixture.StoriesPath, ComputeDevice.Cpu);
+            var result = TrainingRun.Prepare(model, Options("sue-inspect", TrainingMethod.Lora), fixture.Paths).Trainer.Run(null, CancellationToken.None);
+            using var adapter = LoraAdapter.Load(result.OutputPath, model.Model);
+            return ModelInspection.OfAdapter(model, adapter, new InspectionOptions([StoriesFixture.NewName, "tree"], Prompt));
+        });
+
+        Assert.Equal(" Lily", report.NextToken.Before[0].Token);
+        var after = report.NextToken.After[0].Token; // the name's first piece: " S" of " S" + "ue" in this 512-token vocabulary
+        Assert.True(after.Trim().Length > 0 && $" {StoriesFixture.NewName}".StartsWith(after, StringComparison.Ordinal), $"the likeliest name after training is '{after}'");
+        var (name, unrelated) = (report.Probes[0], report.Probes[1]);
+        Assert.True(name.DriftByLayer[^1] > unrelated.DriftByLayer[^1],
+            $"'{StoriesFixture.NewName}' drifted {name.DriftByLayer[^1]:F4}, the unrelated 'tree' {unrelated.DriftByLayer[^1]:F4}");
+        Assert.All(report.UpdateNorms, n => Assert.InRange(n.EffectiveRank!.Value, 0, 8)); // rank 8: a low-rank update
     }
 
     [Fact]

@@ -6,7 +6,7 @@ namespace WebUI.Cli;
 
 /// <summary>
 /// The command line. With no command it serves the web app (<see cref="ServerOptions"/>); generate, convert, train,
-/// eval and bench are scriptable commands. Anything unrecognised is an error with a suggestion, never a server start.
+/// eval, inspect and bench are scriptable commands. Anything unrecognised is an error with a suggestion, never a server start.
 /// Exit codes: 2 for a bad command line, 1 for a failure, otherwise the command's own.
 /// </summary>
 public static class CliProgram
@@ -21,7 +21,8 @@ public static class CliProgram
         var server = new ServerOptions(environmentApiKey);
         var root = new RootCommand("WebUI, a fine-tuning studio. With no command it serves the web app and the OpenAI-compatible API.")
         {
-            GenerateCommand.Create(shared), ConvertCommand.Create(shared), TrainCommand.Create(shared), EvalCommand.Create(shared), BenchCommand.Create(),
+            GenerateCommand.Create(shared), ConvertCommand.Create(shared), TrainCommand.Create(shared), EvalCommand.Create(shared), InspectCommand.Create(shared),
+            BenchCommand.Create(),
         };
         server.AddTo(root);
         root.SetAction(async parsed =>
