@@ -129,6 +129,9 @@ public sealed partial class StudioEngine : IDisposable
     /// <summary>The loaded model's token ids for <paramref name="text"/> (with BOS when the tokenizer adds it).</summary>
     public IReadOnlyList<int> Tokenize(string text) => (loaded ?? throw NoModel()).Tokenizer.Encode(text);
 
+    /// <summary>Queues work behind whatever the inference worker has queued; tests use it to hold the worker between two steps.</summary>
+    internal void PostToInferenceWorker(Action work) => inference.Post(work);
+
     /// <summary>
     /// Queues a request on the scheduler; throws before anything streams when it cannot run (no model, bad options,
     /// a prompt longer than the context, an adapter missing or not fitting, busy).

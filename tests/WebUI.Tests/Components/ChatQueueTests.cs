@@ -17,21 +17,27 @@ public sealed class ChatQueueTests() : StudioTestContext(new ServingLimits(MaxCo
         var first = RenderWithProviders<Chat>();
         var second = Render(builder => { builder.OpenComponent<Chat>(0); builder.CloseComponent(); });
         var third = Render(builder => { builder.OpenComponent<Chat>(0); builder.CloseComponent(); });
-        foreach (var (tab, tokens) in new[] { (first, "480"), (second, "8"), (third, "8") })
+        foreach (var (tab, tokens) in new[] { (first, "40"), (second, "8"), (third, "8") })
         {
             Field(tab, "Temperature").Input("0");
             Field(tab, "Max new tokens").Input(tokens);
             tab.Find("textarea[aria-label=Message]").Input("Once upon a time");
         }
 
-        // The first reply holds the only place (480 tokens take seconds); the other tabs then wait in line.
-        first.Find("button:contains('Send')").Click();
-        first.WaitForAssertion(() => Assert.NotEmpty(AssistantText(first)), Patience);
-        second.Find("button:contains('Send')").Click();
+        // The worker is held while the three requests join, and again after the first step: the first reply then
+        // holds the only place and the others wait in line, however fast or loaded the machine is.
+        using var beforeFirstStep = new ManualResetEventSlim();
+        using var afterFirstStep = new ManualResetEventSlim();
+        Engine.PostToInferenceWorker(beforeFirstStep.Wait);
+        foreach (var tab in new[] { first, second, third })
+            tab.Find("button:contains('Send')").Click();
+        Engine.PostToInferenceWorker(afterFirstStep.Wait);
+        beforeFirstStep.Set();
+
         second.WaitForAssertion(() => Assert.Equal("busy: you are next", second.Find("[data-testid=queue-position]").TextContent.Trim()), Patience);
-        third.Find("button:contains('Send')").Click();
         third.WaitForAssertion(() => Assert.Equal("busy: 1 ahead of you", third.Find("[data-testid=queue-position]").TextContent.Trim()), Patience);
         Assert.Empty(first.FindAll("[data-testid=queue-position]"));
+        afterFirstStep.Set();
 
         foreach (var tab in new[] { first, second, third })
         {
