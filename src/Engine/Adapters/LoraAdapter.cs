@@ -46,7 +46,7 @@ public sealed class LoraAdapter : IDisposable
             var a = empty(options.Rank, linear.InFeatures).uniform_(-bound, bound, generator).to(model.DType, model.Device);
             return (target.Path, a, zeros(linear.OutFeatures, options.Rank, model.DType, model.Device));
         });
-        var config = new AdapterConfig(options.Rank, options.Alpha, options.Dropout, LoraTargets.LeafNames(targets.Select(t => t.Path)), baseModel);
+        var config = new AdapterConfig(options.Rank, options.Alpha, options.Dropout, LoraTargets.LeafNames(targets.Select(t => t.Path)), baseModel, options.UseRsLora);
         return new LoraAdapter(name, config, weights);
     }
 

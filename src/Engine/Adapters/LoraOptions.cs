@@ -13,6 +13,8 @@ public sealed record LoraOptions
     /// GPT-2: c_attn, c_proj, c_fc). Null (or "all-linear") means every linear layer except the output head.
     /// </summary>
     public IReadOnlyList<string>? TargetModules { get; init; }
+    /// <summary>Rank-stabilised LoRA (PEFT's use_rslora): the update is scaled by alpha / √rank instead of alpha / rank, so higher ranks keep learning.</summary>
+    public bool UseRsLora { get; init; }
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first option out of range.</summary>
     public LoraOptions Validate()

@@ -23,7 +23,7 @@ public static class TrainingRecordFiles
             ["base_model"] = model.Source.Name, ["base_model_path"] = model.Source.Path, ["architecture"] = model.Config.HfArchitecture,
             ["lora"] = o.Method == TrainingMethod.Lora ? new JsonObject
             {
-                ["rank"] = o.Lora.Rank, ["alpha"] = o.Lora.Alpha, ["dropout"] = o.Lora.Dropout,
+                ["rank"] = o.Lora.Rank, ["alpha"] = o.Lora.Alpha, ["dropout"] = o.Lora.Dropout, ["use_rslora"] = o.Lora.UseRsLora,
                 ["target_modules"] = o.Lora.TargetModules is null ? "all-linear" : new JsonArray([.. o.Lora.TargetModules.Select(t => (JsonNode)t)]),
             } : null,
             ["learning_rate"] = o.LearningRate, ["scheduler"] = o.Scheduler.ToString(), ["warmup_steps"] = o.WarmupSteps,

@@ -100,3 +100,22 @@ public sealed class LoraAdapterCreationTests
             }
     }
 }
+
+/// <summary>Rank-stabilised LoRA: the scale is alpha / √r, written as PEFT's use_rslora and read back as such.</summary>
+public sealed class RsLoraTests
+{
+    [Fact]
+    public void An_rslora_adapter_scales_by_alpha_over_the_root_of_the_rank_and_keeps_it_through_a_save()
+    {
+        using var model = TinyModels.Create(ModelFamily.Llama);
+        using var adapter = TestAdapters.Random(model, seed: 1, new LoraOptions { Rank = 16, Alpha = 8, UseRsLora = true });
+        var dir = Path.Combine(TinyModels.TempDir(), "rs");
+        adapter.Save(dir);
+
+        using var loaded = LoraAdapter.Load(dir, model.Model);
+
+        Assert.Equal(2.0, adapter.Scale, 9); // 8 / √16, not 8 / 16
+        Assert.Equal(2.0, loaded.Scale, 9);
+        Assert.True(System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "adapter_config.json")))!["use_rslora"]!.GetValue<bool>());
+    }
+}

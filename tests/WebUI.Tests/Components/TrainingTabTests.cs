@@ -150,6 +150,8 @@ public sealed class TrainingTabTests : IClassFixture<TrainingTabFixture>, IAsync
         Assert.Contains("Friend 1 is a little dog.", sample.QuerySelector(".studio-sample-trained")!.TextContent);
     }
 
+    private const string RsLora = "rsLoRA: scale by alpha / √rank (keeps high ranks learning)";
+
     [Fact]
     public async Task Start_Training_shows_progress_and_then_where_the_adapter_was_saved()
     {
@@ -160,12 +162,14 @@ public sealed class TrainingTabTests : IClassFixture<TrainingTabFixture>, IAsync
         await ChangeAsync(tab, "Epochs", "2");
         await ChangeAsync(tab, "Batch Size", "4");
         await ChangeAsync(tab, "LoRA Rank", "4");
+        await tab.InvokeAsync(() => Field(tab, RsLora).Change(true));
 
         await ClickAsync(tab, "Start Training");
         tab.WaitForAssertion(() => Assert.Contains("Training finished", tab.Find("[data-testid=training-outcome]").TextContent), Slow);
         var output = Path.Combine(fixture.Paths.Loras, "tiny-train");
         Assert.Contains(output, tab.Find("[data-testid=training-outcome]").TextContent);
         Assert.True(File.Exists(Path.Combine(output, "adapter_model.safetensors")));
+        Assert.True(System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(output, "adapter_config.json")))!["use_rslora"]!.GetValue<bool>());
         var steps = fixture.Engine.Training.Result!.Steps;
         Assert.True(steps >= 4, $"{steps} steps");
         Assert.Equal($"{steps} / {steps}", FactValue(tab, "Step"));
@@ -180,9 +184,12 @@ public sealed class TrainingTabTests : IClassFixture<TrainingTabFixture>, IAsync
         // Copy parameters from lists the run and fills the form from its training_parameters.json.
         await ChangeAsync(late, "LoRA Rank", "32");
         await ChangeAsync(late, "Epochs", "7");
+        await late.InvokeAsync(() => Field(late, RsLora).Change(false));
+        Assert.False(IsChecked(late, RsLora));
         await ChooseOptionAsync(late, "Copy parameters from", "loras/tiny-train");
         late.WaitForAssertion(() => Assert.Equal("4", Value(late, "LoRA Rank")));
         Assert.Equal("2", Value(late, "Epochs"));
+        late.WaitForAssertion(() => Assert.True(IsChecked(late, RsLora)));
         Assert.Equal("tiny-train.txt", Value(late, "Dataset"));
         late.WaitForAssertion(() => Assert.Contains("loras/tiny-train exists already", Helper(late, "Name")));
     }
@@ -254,6 +261,9 @@ public sealed class TrainingTabTests : IClassFixture<TrainingTabFixture>, IAsync
         var element = tab.FindAll("label").First(l => l.TextContent.Trim() == label);
         return element.GetAttribute("for") is { } id ? tab.Find($"#{id}") : element.QuerySelector("input")!;
     }
+
+    private static bool IsChecked(IRenderedComponent<IComponent> tab, string label) =>
+        ((AngleSharp.Html.Dom.IHtmlInputElement)Field(tab, label)).IsChecked;
 
     private static string Value(IRenderedComponent<IComponent> tab, string label) => Field(tab, label).GetAttribute("value") ?? "";
 

@@ -32,6 +32,7 @@ public static class CopiedParameters
             form.LoraRank = Get("rank", form.LoraRank, lora);
             form.LoraAlpha = Get("alpha", form.LoraAlpha, lora);
             form.LoraDropout = Get("dropout", form.LoraDropout, lora);
+            form.UseRsLora = Get("use_rslora", false, lora);
             form.AllLinear = lora["target_modules"] is not JsonArray;
             form.TargetModules = lora["target_modules"] is JsonArray targets ? [.. targets.Select(t => t!.GetValue<string>())] : [];
         }

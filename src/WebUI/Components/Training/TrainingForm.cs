@@ -34,6 +34,7 @@ public sealed class TrainingForm
     public int LoraRank { get; set; } = Defaults.Lora.Rank;
     public double LoraAlpha { get; set; } = Defaults.Lora.Alpha;
     public double LoraDropout { get; set; } = Defaults.Lora.Dropout;
+    public bool UseRsLora { get; set; } = Defaults.Lora.UseRsLora;
     public bool AllLinear { get; set; } = Defaults.Lora.TargetModules is null;
     public HashSet<string> TargetModules { get; set; } = [];
 
@@ -75,7 +76,7 @@ public sealed class TrainingForm
         OutputName = Name.Trim(), Data = ToDatasetOptions(paths, templates), Method = Method,
         Lora = new LoraOptions
         {
-            Rank = LoraRank, Alpha = LoraAlpha, Dropout = LoraDropout,
+            Rank = LoraRank, Alpha = LoraAlpha, Dropout = LoraDropout, UseRsLora = UseRsLora,
             TargetModules = AllLinear ? null : [.. TargetModules.Order(StringComparer.Ordinal)],
         },
         LearningRate = LearningRate, Scheduler = Scheduler, WarmupSteps = WarmupSteps, Epochs = Epochs,
