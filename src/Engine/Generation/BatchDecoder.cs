@@ -77,11 +77,12 @@ public sealed class BatchDecoder : IDisposable
     /// <summary>One token for every running sequence; cancelled ones end first, finished ones leave.</summary>
     public void Step()
     {
+        // Also around the removals: moving a slot updates the cache's inference tensors in place.
+        using var inference = torch.inference_mode();
         for (int row = running.Count - 1; row >= 0; row--)
             if (running[row].IsCancellationRequested && running[row].Finish(FinishReason.Cancelled)) Remove(row);
         if (running.Count == 0) { Idle(); return; }
 
-        using var inference = torch.inference_mode();
         using var scope = NewDisposeScope();
         if (adapters is not null && rowsChanged)
         {

@@ -103,15 +103,44 @@ public sealed class SchedulerTests : IAsyncLifetime
     }
 
     // The requests admitted in one prefill, then decoded to the end, on the worker; the tokens each one emitted.
-    private List<List<int>> Decode(List<(GenerationRequest Request, AdapterLease? Lease)> group)
+    // With cancelRow, that row is cancelled between two steps, after cancelAfterSteps of them.
+    private List<List<int>> Decode(List<(GenerationRequest Request, AdapterLease? Lease)> group, int cancelRow = -1, int cancelAfterSteps = 0)
     {
         var emitted = group.Select(_ => new List<int>()).ToList();
+        using var cancel = new CancellationTokenSource();
         var sequences = group.Select((r, i) => new GenerationSequence(model, r.Request.PromptIds, r.Request.Options, r.Lease?.Adapters ?? [],
-            chunk => { if (chunk.TokenId is { } id) emitted[i].Add(id); }, default)).ToList();
+            chunk => { if (chunk.TokenId is { } id) emitted[i].Add(id); }, i == cancelRow ? cancel.Token : default)).ToList();
         using var decoder = new BatchDecoder(model, manageAdapters: true);
         decoder.Admit(sequences);
-        while (decoder.Running > 0) decoder.Step();
+        for (int steps = 0; decoder.Running > 0; steps++)
+        {
+            if (steps == cancelAfterSteps && cancelRow >= 0) cancel.Cancel();
+            decoder.Step();
+        }
         return emitted;
+    }
+
+    [Fact]
+    public async Task A_sequence_cancelled_between_steps_leaves_and_the_others_go_on_exactly()
+    {
+        GenerationRequest[] requests = [Greedy([1, 5, 9], 12), Greedy([7, 3], 40, new AdapterWeight("a", 1)), Greedy([4, 4, 6], 12, new AdapterWeight("b", 1))];
+        var (alone, together) = await worker.Run(() =>
+        {
+            var leases = requests.Select(r => cache.Acquire(r.Adapters, model)).ToList();
+            try
+            {
+                var group = requests.Zip(leases).Select(p => (p.First, (AdapterLease?)p.Second)).ToList();
+                return (group.Select(r => Decode([r])[0]).ToList(), Decode(group, cancelRow: 1, cancelAfterSteps: 3));
+            }
+            finally
+            {
+                foreach (var lease in leases) lease.Dispose();
+            }
+        });
+
+        Assert.Equal(4, together[1].Count); // its first token from the prefill and one from each of 3 steps, then no more
+        Assert.Equal(alone[0], together[0]);
+        Assert.Equal(alone[2], together[2]); // the last row moved into the cancelled one's slot and went on
     }
 
     [Fact]
