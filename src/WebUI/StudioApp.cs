@@ -40,7 +40,7 @@ public static class StudioApp
         var app = builder.Build();
         if (!app.Environment.IsDevelopment()) app.UseExceptionHandler("/Error", createScopeForErrors: true);
         app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
-        app.UseWhen(c => c.Request.Path.StartsWithSegments("/v1"), api => api.UseMiddleware<WebUI.Api.ApiKeyMiddleware>());
+        app.UseWhen(c => c.Request.Path.StartsWithSegments("/v1") || c.Request.Path.StartsWithSegments(WebUI.Api.MetricsEndpoint.Path), api => api.UseMiddleware<WebUI.Api.ApiKeyMiddleware>());
         app.UseWhen(c => SameOriginMiddleware.Guards(c.Request.Path), hubs => hubs.UseMiddleware<SameOriginMiddleware>());
         app.UseAntiforgery();
         app.MapStaticAssets();
@@ -48,6 +48,7 @@ public static class StudioApp
         app.MapHub<TrainingHub>(TrainingHub.Path);
         // -- app endpoints: one line each below --
         WebUI.Api.OpenAiApi.MapOpenAiApi(app);
+        WebUI.Api.MetricsEndpoint.MapMetrics(app);
 
         if (startup.Model is { } model)
         {

@@ -45,6 +45,8 @@ public sealed class GenerationScheduler : IAsyncDisposable
     private bool stepQueued;                             // under sync
     private string? closedReason;                        // under sync
     private TaskCompletionSource idle = NewIdle();       // under sync
+    private long promptTokens, generatedTokens;          // Interlocked
+    private readonly long[] finished = new long[Enum.GetValues<FinishReason>().Length]; // Interlocked
 
     public GenerationScheduler(TorchWorker worker, LoadedModel model, AdapterCache adapterCache, SchedulerLimits limits)
     {
@@ -57,6 +59,16 @@ public sealed class GenerationScheduler : IAsyncDisposable
     public LoadedModel Model => model;
     public int RunningCount { get { lock (sync) return running; } }
     public int QueuedCount { get { lock (sync) return waiting.Count; } }
+
+    public ServingStats Stats
+    {
+        get
+        {
+            lock (sync)
+                return new ServingStats(running, waiting.Count, Interlocked.Read(ref promptTokens), Interlocked.Read(ref generatedTokens),
+                    Enum.GetValues<FinishReason>().ToDictionary(r => r, r => Interlocked.Read(ref finished[(int)r])));
+        }
+    }
 
     /// <summary>
     /// Checks the request and takes a place for it; throws at once (<see cref="ArgumentException"/> for bad options,
@@ -79,7 +91,9 @@ public sealed class GenerationScheduler : IAsyncDisposable
             var sequence = new GenerationSequence(model, request.PromptIds, request.Options, lease.Adapters, chunk =>
             {
                 chunks.Writer.TryWrite(chunk);
-                if (chunk.FinishReason is not null) chunks.Writer.TryComplete();
+                if (chunk.FinishReason is not { } reason) return;
+                chunks.Writer.TryComplete();
+                Count(reason, chunk.Stats);
             }, stop.Token);
             lock (sync)
             {
@@ -254,6 +268,14 @@ public sealed class GenerationScheduler : IAsyncDisposable
             if (entry.ToldAhead != ahead) entry.Writer.TryWrite(new GenerationChunk("", null, null, QueuedAhead: ahead));
             entry.ToldAhead = ahead++;
         }
+    }
+
+    private void Count(FinishReason reason, GenerationStats? stats)
+    {
+        Interlocked.Increment(ref finished[(int)reason]);
+        if (stats is null) return;
+        Interlocked.Add(ref promptTokens, stats.PromptTokens);
+        Interlocked.Add(ref generatedTokens, stats.GeneratedTokens);
     }
 
     private static TaskCompletionSource NewIdle() => new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -129,6 +129,9 @@ public sealed partial class StudioEngine : IDisposable
     /// <summary>The loaded model's token ids for <paramref name="text"/> (with BOS when the tokenizer adds it).</summary>
     public IReadOnlyList<int> Tokenize(string text) => (loaded ?? throw NoModel()).Tokenizer.Encode(text);
 
+    /// <summary>The scheduler's load and totals for the loaded model; null when none is loaded.</summary>
+    public ServingStats? ServingStats => scheduler?.Stats;
+
     /// <summary>Queues work behind whatever the inference worker has queued; tests use it to hold the worker between two steps.</summary>
     internal void PostToInferenceWorker(Action work) => inference.Post(work);
 

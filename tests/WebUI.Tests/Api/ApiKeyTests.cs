@@ -49,6 +49,10 @@ public sealed class ApiKeyTests : IAsyncLifetime
         Assert.Equal(0, JsonDocument.Parse(await ok.Content.ReadAsStringAsync()).RootElement.GetProperty("data").GetArrayLength());
         var chat = await Send(HttpMethod.Post, "/chat/completions", "s3cret", """{"messages":[{"role":"user","content":"hi"}]}""");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, chat.StatusCode);
+        // /metrics asks for it too; with no model loaded nothing runs.
+        Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync($"http://127.0.0.1:{port}/metrics")).StatusCode);
+        using var metrics = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{port}/metrics") { Headers = { Authorization = new AuthenticationHeaderValue("Bearer", "s3cret") } };
+        Assert.Contains("\nwebui_requests_running 0\n", await (await http.SendAsync(metrics)).Content.ReadAsStringAsync());
         // The rest of the app does not ask for the key.
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync($"http://127.0.0.1:{port}/")).StatusCode);
     }
