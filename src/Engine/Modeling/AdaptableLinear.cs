@@ -44,9 +44,9 @@ public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
             // A branch for some rows of a batch (sequences with different adapters) reads and adds only those rows.
             var rows = branch.Rows is { } r ? x.index_select(0, r) : x;
             var input = AdapterDropout.Apply(rows, branch.Dropout);
-            var delta = (nn.functional.linear(nn.functional.linear(input, branch.A), branch.B) * branch.Scale).to(y.dtype);
-            if (branch.Rows is null) y.add_(delta);
-            else y.index_add_(0, branch.Rows, delta, 1);
+            var delta = nn.functional.linear(nn.functional.linear(input, branch.A), branch.B).mul(TorchScalars.Of(branch.Scale)).to(y.dtype);
+            if (branch.Rows is null) y.add_(delta, TorchScalars.One);
+            else y.index_add_(0, branch.Rows, delta, TorchScalars.One);
         }
         return y;
     }
@@ -69,7 +69,7 @@ public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         long half = InFeatures / 2;
         var y = x.reshape(2, 1, half).bmm(transposed.view(2, half, OutFeatures)).sum(dim: 0);
-        if (bias is not null) y = y + bias;
+        if (bias is not null) y = y.add(bias, TorchScalars.One);
         return y.view([.. x.shape[..^1], OutFeatures]).MoveToOuterDisposeScope();
     }
 }

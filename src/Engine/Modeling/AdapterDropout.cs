@@ -26,8 +26,8 @@ public static class AdapterDropout
     {
         if (generator is null || probability <= 0) return x;
         using var scope = NewDisposeScope();
-        var keep = rand(x.shape, dtype: x.dtype, device: x.device, generator: generator).ge_(probability);
-        return (x * keep / (1 - probability)).MoveToOuterDisposeScope();
+        var keep = rand(x.shape, dtype: x.dtype, device: x.device, generator: generator).ge_(TorchScalars.Of(probability));
+        return x.mul(keep).div(TorchScalars.Of(1 - probability)).MoveToOuterDisposeScope();
     }
 
     private sealed class Restore(Generator? previous) : IDisposable

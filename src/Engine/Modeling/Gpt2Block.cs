@@ -25,7 +25,7 @@ public sealed class Gpt2Block : nn.Module, IDecoderLayer
     public Tensor Forward(Tensor x, StepContext step)
     {
         using var scope = NewDisposeScope();
-        var h = x + attn.Forward(ln_1.call(x), step, index);
-        return (h + mlp.call(ln_2.call(h))).MoveToOuterDisposeScope();
+        var h = x.add(attn.Forward(ln_1.call(x), step, index), TorchScalars.One);
+        return h.add(mlp.call(ln_2.call(h)), TorchScalars.One).MoveToOuterDisposeScope();
     }
 }

@@ -21,7 +21,8 @@ public sealed class Gpt2Mlp : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var h = c_fc.call(x);
         // GPT-2's "gelu_new": the tanh approximation.
-        var gelu = 0.5 * h * (1 + tanh(Math.Sqrt(2 / Math.PI) * (h + 0.044715 * h.pow(3))));
+        var inner = h.add(h.pow(TorchScalars.Of(3)).mul(TorchScalars.Of(0.044715)), TorchScalars.One).mul(TorchScalars.Of(Math.Sqrt(2 / Math.PI)));
+        var gelu = h.mul(TorchScalars.Of(0.5)).mul(tanh(inner).add(TorchScalars.One, TorchScalars.One));
         return c_proj.call(gelu).MoveToOuterDisposeScope();
     }
 }

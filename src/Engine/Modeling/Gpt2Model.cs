@@ -30,8 +30,8 @@ public sealed class Gpt2Model : nn.Module, IBackbone
         long offset = cache is { RowPositions: null } ? cache.Length : 0, tokens = ids.shape[1];
         if (offset + tokens > wpe.Weight.shape[0])
             throw new ArgumentException($"position {offset + tokens} is beyond the model's context of {wpe.Weight.shape[0]} tokens");
-        var positions = cache?.RowPositions?.unsqueeze(1) ?? arange(offset, offset + tokens, dtype: ScalarType.Int64, device: ids.device).unsqueeze(0);
-        var hidden = runner.Run(h, wte.call(ids) + wpe.call(positions), new StepContext(cache));
+        var positions = cache?.RowPositions?.unsqueeze(1) ?? TorchScalars.Range(offset, offset + tokens, ids.device).unsqueeze(0);
+        var hidden = runner.Run(h, wte.call(ids).add(wpe.call(positions), TorchScalars.One), new StepContext(cache));
         cache?.Advance(tokens);
         return ln_f.call(hidden).MoveToOuterDisposeScope();
     }

@@ -25,7 +25,7 @@ public sealed class LlamaDecoderLayer : nn.Module, IDecoderLayer
     public Tensor Forward(Tensor x, StepContext step)
     {
         using var scope = NewDisposeScope();
-        var h = x + self_attn.Forward(input_layernorm.call(x), step, index);
-        return (h + mlp.call(post_attention_layernorm.call(h))).MoveToOuterDisposeScope();
+        var h = x.add(self_attn.Forward(input_layernorm.call(x), step, index), TorchScalars.One);
+        return h.add(mlp.call(post_attention_layernorm.call(h)), TorchScalars.One).MoveToOuterDisposeScope();
     }
 }

@@ -21,7 +21,7 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var x32 = x.to(ScalarType.Float32);
-        var normed = x32 * rsqrt(x32.pow(2).mean([-1], keepdim: true) + eps);
+        var normed = x32 * rsqrt(x32.mul(x32).mean([-1], keepdim: true).add(TorchScalars.Of(eps), TorchScalars.One));
         return (normed.to(x.dtype) * weight).MoveToOuterDisposeScope();
     }
 }

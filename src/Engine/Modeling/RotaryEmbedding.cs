@@ -16,7 +16,7 @@ public sealed class RotaryEmbedding : nn.Module
     {
         var inverse = InverseFrequencies(headDim, theta, scaling);
         using var scope = NewDisposeScope();
-        var positions = arange(maxPositions, dtype: ScalarType.Float32);
+        var positions = TorchScalars.Range(0, maxPositions, CPU).to(ScalarType.Float32);
         var angles = outer(positions, tensor(inverse));
         var full = cat([angles, angles], -1);
         cos = full.cos().MoveToOuterDisposeScope();
@@ -48,7 +48,7 @@ public sealed class RotaryEmbedding : nn.Module
         using var scope = NewDisposeScope();
         long half = x.shape[3] / 2;
         var rotated = cat([-x.narrow(-1, half, half), x.narrow(-1, 0, half)], -1);
-        return (x * cos + rotated * sin).MoveToOuterDisposeScope();
+        return (x * cos).add(rotated * sin, TorchScalars.One).MoveToOuterDisposeScope();
     }
 
     private static float[] InverseFrequencies(int headDim, double theta, RopeScaling? scaling)

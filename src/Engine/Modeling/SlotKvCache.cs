@@ -129,7 +129,7 @@ public sealed class SlotKvCache(ModelConfig config, ScalarType dtype, Device dev
             RowPositions = tensor(lengths, device: owner.keys[0].device);
             // Rows of equal length see everything: no mask, exactly the single-sequence computation.
             if (lengths.Any(l => l + 1 != total))
-                mask = arange(total, device: RowPositions.device).unsqueeze(0).le(RowPositions.unsqueeze(1)).view(rows, 1, 1, total);
+                mask = TorchScalars.Range(0, total, RowPositions.device).unsqueeze(0).le(RowPositions.unsqueeze(1)).view(rows, 1, 1, total);
         }
 
         public long Length => throw new InvalidOperationException("rows of a decode step have their own positions; read RowPositions");

@@ -1,4 +1,5 @@
 using TorchSharp;
+using WebUI.Engine.Modeling;
 using static TorchSharp.torch;
 
 namespace WebUI.Engine.Training;
@@ -30,9 +31,10 @@ public sealed class AdamW : IDisposable
         using var noGrad = no_grad();
         var grads = parameters.Select(p => p.Parameter.grad).OfType<Tensor>().ToList();
         if (grads.Count == 0) return 0;
-        double norm = stack(grads.Select(g => g.pow(2).sum()).ToList()).sum().sqrt().item<float>();
-        if (maxNorm > 0 && norm > maxNorm)
-            foreach (var g in grads) g.mul_(maxNorm / (norm + 1e-6));
+        double norm = stack(grads.Select(g => g.mul(g).sum()).ToList()).sum().sqrt().item<float>();
+        if (maxNorm <= 0 || norm <= maxNorm) return norm;
+        using var factor = (maxNorm / (norm + 1e-6)).ToScalar(); // held for the loop: see TorchScalars
+        foreach (var g in grads) g.mul_(factor);
         return norm;
     }
 
@@ -41,17 +43,20 @@ public sealed class AdamW : IDisposable
         Steps++;
         double correction1 = 1 - Math.Pow(beta1, Steps), correction2 = 1 - Math.Pow(beta2, Steps);
         using var noGrad = no_grad();
+        // This step's numbers as Scalars held until it ends (see TorchScalars).
+        using Scalar keepMean = beta1.ToScalar(), newMean = (1 - beta1).ToScalar(), keepVariance = beta2.ToScalar(), newVariance = (1 - beta2).ToScalar(),
+            decay = (1 - learningRate * weightDecay).ToScalar(), unbias = correction2.ToScalar(), eps = epsilon.ToScalar(), stepSize = (-learningRate / correction1).ToScalar();
         foreach (var (name, p) in parameters)
         {
             using var scope = NewDisposeScope();
             var grad = p.grad;
             if (grad is null) continue;
             var (mean, variance) = state[name];
-            mean.mul_(beta1).add_(grad, alpha: 1 - beta1);
-            variance.mul_(beta2).addcmul_(grad, grad, value: 1 - beta2);
-            if (weightDecay > 0) p.mul_(1 - learningRate * weightDecay);
-            var denominator = (variance / correction2).sqrt_().add_(epsilon);
-            p.addcdiv_(mean, denominator, value: -learningRate / correction1);
+            mean.mul_(keepMean).add_(grad, alpha: newMean);
+            variance.mul_(keepVariance).addcmul_(grad, grad, value: newVariance);
+            if (weightDecay > 0) p.mul_(decay);
+            var denominator = variance.div(unbias).sqrt_().add_(eps, TorchScalars.One);
+            p.addcdiv_(mean, denominator, value: stepSize);
         }
     }
 

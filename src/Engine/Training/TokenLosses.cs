@@ -31,7 +31,9 @@ public static class TokenLosses
             var loss = nn.functional.cross_entropy(logits, labels.narrow(0, start, rows), reduction: nn.Reduction.Sum);
             sum += loss.item<float>();
             // The chunks share the gather from hidden, so its graph must outlive all but the last backward.
-            if (backwardScale is { } scale) (loss * scale).backward(null, retain_graph: start + rows < selected.shape[0]);
+            if (backwardScale is not { } scale) continue;
+            using var factor = scale.ToScalar(); // held through the call: see TorchScalars
+            loss.mul(factor).backward(null, retain_graph: start + rows < selected.shape[0]);
         }
         return sum;
     }
