@@ -36,6 +36,9 @@ public sealed class GenerationScheduler : IAsyncDisposable
     private readonly LoadedModel model;
     private readonly AdapterCache adapterCache;
     private readonly SchedulerLimits limits;
+    // Below a few million weights a decode step's ops are too small to share: syncing threads costs more than it
+    // saves (stories260K decodes ~1.3x faster on one thread).
+    private readonly int usefulThreads;
     private readonly CancellationTokenSource shutdown = new();
     private readonly object sync = new();
     private readonly LinkedList<Entry> waiting = new();  // under sync
@@ -54,6 +57,7 @@ public sealed class GenerationScheduler : IAsyncDisposable
         this.model = model;
         this.adapterCache = adapterCache;
         this.limits = limits.Validate();
+        usefulThreads = model.Model.ParameterCount() < 5_000_000 ? 1 : int.MaxValue;
     }
 
     public LoadedModel Model => model;
@@ -171,6 +175,7 @@ public sealed class GenerationScheduler : IAsyncDisposable
     private void Iterate()
     {
         decoder ??= new BatchDecoder(model, manageAdapters: true);
+        CpuThreads.Apply(usefulThreads);
         try
         {
             foreach (var group in TakePrefillGroups(limits.MaxConcurrent - decoder.Running))

@@ -37,6 +37,7 @@ public sealed class Trainer(LoadedModel loaded, TrainingOptions options, BuiltDa
         while (state.Step < totalSteps)
         {
             if (cancellationToken.IsCancellationRequested) { outcome = TrainingOutcome.Cancelled; break; }
+            CpuThreads.Apply();
             double lr = schedule.At(state.Step);
             using var randomAtStepStart = dropoutRandom.get_state();
             var step = AccumulateStep(model, batches, state.Step * accumulation, Math.Min(batches.Count, (state.Step + 1) * accumulation), padId, cancellationToken);
