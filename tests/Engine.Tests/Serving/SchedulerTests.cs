@@ -143,45 +143,12 @@ public sealed class SchedulerTests : IAsyncLifetime
         Assert.Equal(alone[2], together[2]); // the last row moved into the cancelled one's slot and went on
     }
 
-    // Holds the worker from when the hold's turn comes until disposed: steps queued meanwhile wait, so a test sees a
-    // state (a sequence running, another waiting) that a fast machine would pass through before the test looks.
-    private sealed class WorkerHold : IDisposable
-    {
-        private readonly ManualResetEventSlim gate = new();
-        public WorkerHold(TorchWorker worker) => worker.Post(gate.Wait);
-        public void Dispose() => gate.Set();
-    }
-
-    // Starts a request for the base model (it joins the queue at once) and lets the worker run exactly its first
-    // step: the request then runs, with its first two tokens out, until the returned hold is disposed.
-    private async Task<(GenerationStream Stream, WorkerHold AfterFirstStep)> StartHeldAfterFirstStepAsync(GenerationScheduler scheduler,
-        GenerationRequest request, CancellationToken cancellationToken = default)
-    {
-        await worker.Run(() => { }); // the end of an earlier request's last step, which could queue this one's step
-        GenerationStream stream;
-        WorkerHold afterFirstStep;
-        using (new WorkerHold(worker)) // the request's first step is queued between the two holds
-        {
-            stream = await scheduler.StartAsync(request, cancellationToken);
-            afterFirstStep = new WorkerHold(worker);
-        }
-        await WaitUntil(() => scheduler.RunningCount == 1, afterFirstStep);
-        return (stream, afterFirstStep);
-    }
-
-    // Polls for a state the worker reaches on its own; gives up (letting the worker go) after a minute.
-    private static async Task WaitUntil(Func<bool> reached, IDisposable hold)
-    {
-        for (var deadline = DateTime.UtcNow.AddMinutes(1); !reached(); await Task.Delay(5))
-            if (DateTime.UtcNow > deadline) { hold.Dispose(); Assert.Fail("the scheduler did not reach the state in a minute"); }
-    }
-
     [Fact]
     public async Task A_sequence_joins_a_running_batch_without_waiting_for_it_to_drain()
     {
         await using var scheduler = Scheduler();
         var expected = await Tokens(scheduler.GenerateAsync(Greedy([3, 1, 4], 10, new AdapterWeight("b", 1))));
-        var (longRun, afterFirstStep) = await StartHeldAfterFirstStepAsync(scheduler, Greedy([1, 2], 400));
+        var (longRun, afterFirstStep) = await WorkerHold.StartHeldAfterFirstStepAsync(worker, scheduler, Greedy([1, 2], 400));
         await using var _ = longRun;
         using var __ = afterFirstStep;
         var reader = longRun.ReadAllAsync().GetAsyncEnumerator();
@@ -191,7 +158,7 @@ public sealed class SchedulerTests : IAsyncLifetime
         using (var joined = new WorkerHold(worker))
         {
             afterFirstStep.Dispose();
-            await WaitUntil(() => scheduler.QueuedCount == 1 && scheduler.RunningCount == 1, joined); // the long one runs as the short one joins
+            await WorkerHold.WaitUntil(() => scheduler.QueuedCount == 1 && scheduler.RunningCount == 1, joined); // the long one runs as the short one joins
         }
         Assert.Equal(expected, await joining);
         Assert.Equal(1, scheduler.RunningCount); // the long one is still going: the short one did not wait for it
@@ -204,14 +171,14 @@ public sealed class SchedulerTests : IAsyncLifetime
         await using var scheduler = Scheduler();
         var expected = await Tokens(scheduler.GenerateAsync(Greedy([5, 6, 7], 30, new AdapterWeight("a", 1))));
         using var cancel = new CancellationTokenSource();
-        var (doomed, afterFirstStep) = await StartHeldAfterFirstStepAsync(scheduler, Greedy([9, 9], 500), cancel.Token);
+        var (doomed, afterFirstStep) = await WorkerHold.StartHeldAfterFirstStepAsync(worker, scheduler, Greedy([9, 9], 500), cancel.Token);
         await using var _ = doomed;
         using var __ = afterFirstStep;
         var survivor = Tokens(scheduler.GenerateAsync(Greedy([5, 6, 7], 30, new AdapterWeight("a", 1))));
         using (var joined = new WorkerHold(worker))
         {
             afterFirstStep.Dispose();
-            await WaitUntil(() => scheduler.QueuedCount == 1, joined); // the survivor joins at the next step, as the doomed one is cancelled
+            await WorkerHold.WaitUntil(() => scheduler.QueuedCount == 1, joined); // the survivor joins at the next step, as the doomed one is cancelled
             cancel.Cancel();
         }
 
@@ -227,7 +194,7 @@ public sealed class SchedulerTests : IAsyncLifetime
     public async Task Past_the_running_limit_requests_wait_in_order_and_past_the_queue_they_are_refused()
     {
         await using var scheduler = Scheduler(maxConcurrent: 1, maxQueue: 1);
-        var (first, afterFirstStep) = await StartHeldAfterFirstStepAsync(scheduler, Greedy([1, 2], 300));
+        var (first, afterFirstStep) = await WorkerHold.StartHeldAfterFirstStepAsync(worker, scheduler, Greedy([1, 2], 300));
         await using var _ = first;
         using var __ = afterFirstStep;
         var firstReader = first.ReadAllAsync().GetAsyncEnumerator();
