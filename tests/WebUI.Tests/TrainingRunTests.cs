@@ -62,6 +62,35 @@ public sealed class TrainingRunTests(StoriesFixture fixture) : IClassFixture<Sto
     }
 
     [Fact]
+    public async Task With_an_eval_set_the_output_is_the_best_evaluations_weights_unless_the_last_are_kept()
+    {
+        // Eval on the base model's own stories ("Lily") while training hard on "Sue": eval loss turns up before the end.
+        var eval = Path.Combine(fixture.Paths.Datasets, "lily-eval.txt");
+        File.WriteAllText(eval, string.Join("\n", fixture.Stories.Take(24)));
+        var options = Options("keep-best") with
+        {
+            SaveEvery = 1, EvalEvery = 1, LearningRate = 2e-2, Epochs = 2,
+            Data = Options("keep-best").Data with { EvalFraction = 0, EvalDatasetPath = eval },
+        };
+        var best = await Train(options, cancelAtStep: null);
+        var last = await Train(options with { OutputName = "keep-last", Keep = KeptWeights.Last, SaveEvery = 0 }, cancelAtStep: null);
+
+        var log = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(best.Result.OutputPath, "training_log.json")))!;
+        var curve = log["eval_curve"]!.AsArray().Select(p => (Step: p!["step"]!.GetValue<int>(), Loss: p["loss"]!.GetValue<double>())).ToList();
+        int bestStep = curve.MinBy(p => p.Loss).Step;
+        Assert.True(bestStep < best.Result.Steps, $"eval loss was lowest at the last step ({bestStep}): nothing to keep");
+        Assert.Equal(bestStep, best.Result.KeptStep);
+        Assert.Equal(bestStep, log["kept_step"]!.GetValue<int>());
+        var checkpoint = Path.Combine(fixture.Paths.Checkpoints, "keep-best", $"checkpoint-{bestStep:D6}", "adapter", "adapter_model.safetensors");
+        Assert.Equal(File.ReadAllBytes(checkpoint), File.ReadAllBytes(Path.Combine(best.Result.OutputPath, "adapter_model.safetensors")));
+        Assert.False(Directory.Exists(Path.Combine(fixture.Paths.Checkpoints, "keep-best", Trainer.BestFolderName)), "the best weights' folder is left behind");
+
+        Assert.Equal(last.Result.Steps, last.Result.KeptStep);
+        Assert.NotEqual(File.ReadAllBytes(checkpoint), File.ReadAllBytes(Path.Combine(last.Result.OutputPath, "adapter_model.safetensors")));
+        Assert.Contains("\"keep\": \"last\"", File.ReadAllText(Path.Combine(last.Result.OutputPath, "training_parameters.json")));
+    }
+
+    [Fact]
     public async Task Dispose_scope_statistics_stay_flat_across_training_steps()
     {
         var live = new List<long>();

@@ -13,6 +13,9 @@ namespace WebUI.Engine.Training;
 /// </summary>
 public sealed class Trainer(LoadedModel loaded, TrainingOptions options, BuiltDataset data, TrainingPaths paths)
 {
+    /// <summary>The weights of the best evaluation so far, beside the run's checkpoints (not one itself: no optimizer state).</summary>
+    public const string BestFolderName = "best";
+
     public TrainingResult Run(IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
         options.Validate();
@@ -33,6 +36,10 @@ public sealed class Trainer(LoadedModel loaded, TrainingOptions options, BuiltDa
         var clock = Stopwatch.StartNew();
         var lastCheckpoint = state.Step > 0 ? TrainingCheckpoints.Newest(paths.Checkpoints) : null;
         var outcome = TrainingOutcome.Completed;
+        var watch = new OverfittingWatch();
+        foreach (var point in state.EvalLoss) // a resumed run picks up its evaluations, and its best weights on disk
+            watch.Observe(point.Step, state.TrainLoss.LastOrDefault(t => t.Step <= point.Step)?.Loss ?? double.NaN, point.Loss);
+        var bestFolder = Path.Combine(paths.Checkpoints, BestFolderName);
         ProcessMemory.ResetPeak();
         while (state.Step < totalSteps)
         {
@@ -57,7 +64,14 @@ public sealed class Trainer(LoadedModel loaded, TrainingOptions options, BuiltDa
             double? evalLoss = null;
             if (options.EvalEvery > 0 && state.Step % options.EvalEvery == 0 || state.Step == totalSteps)
                 evalLoss = Evaluate(model, padId);
-            if (evalLoss is { } e) state = state.WithEval(e);
+            string? warning = null;
+            if (evalLoss is { } e)
+            {
+                state = state.WithEval(e);
+                (bool best, warning) = watch.Observe(state.Step, loss, e);
+                if (best && options.Keep == KeptWeights.Best && state.Step < totalSteps)
+                    Adapters.AtomicFolder.Write(bestFolder, Adapters.ExistingFolder.Discard, weights.SaveCheckpoint);
+            }
             bool stop = options.StopAtLoss is { } threshold && loss < threshold;
             if (options.SaveEvery > 0 && state.Step % options.SaveEvery == 0 && state.Step < totalSteps && !stop)
                 lastCheckpoint = TrainingCheckpoints.Save(paths.Checkpoints, state, weights, optimizer, dropoutRandom);
@@ -65,11 +79,12 @@ public sealed class Trainer(LoadedModel loaded, TrainingOptions options, BuiltDa
             double seconds = state.TrainSeconds;
             progress?.Report(new TrainingProgress(state.Step, totalSteps, (double)Math.Min(state.Step * accumulation, batches.Count) / batches.MicroBatchesPerEpoch,
                 loss, evalLoss, lr, gradNorm, state.Tokens / Math.Max(seconds, 1e-9), TimeSpan.FromSeconds(seconds),
-                TimeSpan.FromSeconds(seconds / state.Step * (totalSteps - state.Step)), ProcessMemory.CurrentRssMegabytes()));
+                TimeSpan.FromSeconds(seconds / state.Step * (totalSteps - state.Step)), ProcessMemory.CurrentRssMegabytes(), warning));
             if (stop) { outcome = TrainingOutcome.StoppedAtLoss; break; }
         }
 
         string output;
+        int keptStep = state.Step;
         if (outcome == TrainingOutcome.Cancelled)
         {
             // A cancelled run keeps its progress as a checkpoint to resume from; its output is not written.
@@ -78,11 +93,17 @@ public sealed class Trainer(LoadedModel loaded, TrainingOptions options, BuiltDa
         }
         else
         {
+            if (options.Keep == KeptWeights.Best && watch.Best is { } best && best.Step != state.Step && Directory.Exists(bestFolder))
+            {
+                weights.LoadCheckpoint(bestFolder);
+                keptStep = best.Step;
+            }
             output = weights.SaveOutput(paths.Output, options.Overwrite);
-            TrainingRecordFiles.Write(output, loaded, options, data, state, weights.Count, clock.Elapsed);
+            TrainingRecordFiles.Write(output, loaded, options, data, state, weights.Count, clock.Elapsed, keptStep);
+            if (Directory.Exists(bestFolder)) Directory.Delete(bestFolder, recursive: true);
         }
         return new TrainingResult(outcome, state.Step, state.LastLoss, state.LastEval, state.Tokens / Math.Max(state.TrainSeconds, 1e-9),
-            ProcessMemory.PeakRssMegabytes(), weights.Count, output, lastCheckpoint, clock.Elapsed);
+            ProcessMemory.PeakRssMegabytes(), weights.Count, output, lastCheckpoint, clock.Elapsed, keptStep);
     }
 
     /// <summary>Forward and backward over micro-batches [from, to); the step's mean loss per target token and its tokens, or null if cancelled.</summary>

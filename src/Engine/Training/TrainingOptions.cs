@@ -33,6 +33,8 @@ public sealed record TrainingOptions
     public bool GradientCheckpointing { get; init; } = true;
     /// <summary>Full fine-tuning only: keep the token (and position) embeddings fixed.</summary>
     public bool FreezeEmbeddings { get; init; }
+    /// <summary>With an eval set, the weights that become the output: the best by eval loss (default) or the last.</summary>
+    public KeptWeights Keep { get; init; } = KeptWeights.Best;
     /// <summary>Continue from the newest checkpoint of this output name.</summary>
     public bool Resume { get; init; }
     /// <summary>Replace an existing output (the old one is kept as a backup).</summary>

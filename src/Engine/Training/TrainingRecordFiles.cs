@@ -13,7 +13,7 @@ public static class TrainingRecordFiles
 {
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
-    public static void Write(string folder, LoadedModel model, TrainingOptions options, BuiltDataset data, TrainingState state, long trainable, TimeSpan duration)
+    public static void Write(string folder, LoadedModel model, TrainingOptions options, BuiltDataset data, TrainingState state, long trainable, TimeSpan duration, int keptStep)
     {
         var o = options;
         var d = o.Data;
@@ -30,7 +30,7 @@ public static class TrainingRecordFiles
             ["epochs"] = o.Epochs, ["micro_batch_size"] = o.MicroBatchSize, ["batch_size"] = o.EffectiveBatchSize,
             ["gradient_accumulation"] = o.GradientAccumulation, ["max_grad_norm"] = o.MaxGradNorm, ["weight_decay"] = o.WeightDecay,
             ["eval_every"] = o.EvalEvery, ["save_every"] = o.SaveEvery, ["stop_at_loss"] = o.StopAtLoss, ["seed"] = o.Seed,
-            ["gradient_checkpointing"] = o.GradientCheckpointing, ["freeze_embeddings"] = o.FreezeEmbeddings,
+            ["gradient_checkpointing"] = o.GradientCheckpointing, ["freeze_embeddings"] = o.FreezeEmbeddings, ["keep"] = o.Keep.ToString().ToLowerInvariant(),
             ["dataset"] = FileRecord(d.DatasetPath), ["format"] = d.FormatPath is null ? null : FileRecord(d.FormatPath),
             ["eval_dataset"] = d.EvalDatasetPath is null ? null : FileRecord(d.EvalDatasetPath), ["eval_fraction"] = d.EvalFraction,
             ["dataset_kind"] = data.Kind.ToString(), ["cutoff"] = d.Cutoff, ["overlap"] = d.EffectiveOverlap, ["hard_cut"] = d.HardCut,
@@ -43,6 +43,8 @@ public static class TrainingRecordFiles
             ["tokens_per_second"] = state.Tokens / Math.Max(state.TrainSeconds, 1e-9), ["peak_memory_mb"] = ProcessMemory.PeakRssMegabytes(),
             ["trainable_parameters"] = trainable, ["train_examples"] = data.Train.Count, ["eval_examples"] = data.Eval.Count,
             ["train_curve"] = Curve(state.TrainLoss), ["eval_curve"] = Curve(state.EvalLoss),
+            // The step whose weights are the output: the best evaluation's with Keep best, else the last.
+            ["kept_step"] = keptStep, ["kept_eval_loss"] = state.EvalLoss.LastOrDefault(p => p.Step == keptStep)?.Loss,
         };
         AtomicFile.WriteAllText(Path.Combine(folder, "training_parameters.json"), parameters.ToJsonString(Indented));
         AtomicFile.WriteAllText(Path.Combine(folder, "training_log.json"), log.ToJsonString(Indented));

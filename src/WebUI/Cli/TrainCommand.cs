@@ -39,6 +39,15 @@ public sealed class TrainCommand
     private readonly Option<bool> rslora = CliOptions.Flag("--rslora", "Rank-stabilised LoRA: scale the update by alpha / sqrt(rank)");
     private readonly Option<string> targets = CliOptions.Text("--targets", "Layers to adapt, such as q_proj,v_proj", "all-linear");
     private readonly Option<double> lr = CliOptions.Number("--lr", "Peak learning rate", Defaults.LearningRate);
+    private readonly Option<KeptWeights> keep = new("--keep")
+    {
+        Description = "With an eval set, the weights written: the best evaluation's or the last step's",
+        HelpName = "best|last",
+        DefaultValueFactory = _ => Defaults.Keep,
+        CustomParser = r => CliOptions.Parsed(r, text => Enum.GetValues<KeptWeights>().Cast<KeptWeights?>()
+                .FirstOrDefault(k => string.Equals(k.ToString(), text, StringComparison.OrdinalIgnoreCase)),
+            text => $"--keep must be best or last, got '{text}'") ?? default,
+    };
     private readonly Option<SchedulerKind> scheduler = new("--scheduler")
     {
         Description = "Learning rate schedule after the warm-up",
@@ -69,7 +78,7 @@ public sealed class TrainCommand
         {
             shared.Model, train.dataset, train.output, train.format, train.cutoff, train.overlap, train.trainOnlyAfter, train.noEos, train.evalDataset,
             train.evalFraction, train.seed, train.method, train.rank, train.alpha, train.dropout, train.rslora, train.targets, train.lr, train.scheduler, train.warmup,
-            train.epochs, train.microBatch, train.batch, train.evalEvery, train.saveEvery, train.stopAtLoss, train.weightDecay,
+            train.epochs, train.microBatch, train.batch, train.evalEvery, train.saveEvery, train.stopAtLoss, train.keep, train.weightDecay,
             train.noGradientCheckpointing, train.freezeEmbeddings, train.resume, train.overwrite,
         };
         command.SetAction(parsed =>
@@ -140,6 +149,7 @@ public sealed class TrainCommand
             EvalEvery = parsed.GetValue(evalEvery),
             SaveEvery = parsed.GetValue(saveEvery),
             StopAtLoss = parsed.GetValue(stopAtLoss),
+            Keep = parsed.GetValue(keep),
             Seed = data.Seed,
             WeightDecay = parsed.GetValue(weightDecay),
             GradientCheckpointing = !parsed.GetValue(noGradientCheckpointing),

@@ -47,6 +47,7 @@ public static class CopiedParameters
         form.EvalEvery = Get("eval_every", form.EvalEvery);
         form.SaveEvery = Get("save_every", form.SaveEvery);
         form.StopAtLoss = parameters["stop_at_loss"] is JsonValue stop ? stop.GetValue<double>() : null;
+        form.Keep = Enum.TryParse<KeptWeights>(Get("keep", ""), ignoreCase: true, out var keep) ? keep : KeptWeights.Best;
         form.Seed = Get("seed", form.Seed);
         form.GradientCheckpointing = Get("gradient_checkpointing", form.GradientCheckpointing);
         form.FreezeEmbeddings = Get("freeze_embeddings", form.FreezeEmbeddings);

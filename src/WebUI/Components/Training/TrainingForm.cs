@@ -51,6 +51,7 @@ public sealed class TrainingForm
     public int EvalEvery { get; set; } = Defaults.EvalEvery;
     public int SaveEvery { get; set; } = Defaults.SaveEvery;
     public double? StopAtLoss { get; set; } = Defaults.StopAtLoss;
+    public KeptWeights Keep { get; set; } = Defaults.Keep;
     public int Seed { get; set; } = Defaults.Seed;
     public bool GradientCheckpointing { get; set; } = Defaults.GradientCheckpointing;
     public bool FreezeEmbeddings { get; set; } = Defaults.FreezeEmbeddings;
@@ -81,7 +82,7 @@ public sealed class TrainingForm
         },
         LearningRate = LearningRate, Scheduler = Scheduler, WarmupSteps = WarmupSteps, Epochs = Epochs,
         MicroBatchSize = MicroBatchSize, BatchSize = BatchSize, MaxGradNorm = MaxGradNorm, WeightDecay = WeightDecay,
-        EvalEvery = EvalEvery, SaveEvery = SaveEvery, StopAtLoss = StopAtLoss, Seed = Seed,
+        EvalEvery = EvalEvery, SaveEvery = SaveEvery, StopAtLoss = StopAtLoss, Keep = Keep, Seed = Seed,
         GradientCheckpointing = GradientCheckpointing, FreezeEmbeddings = Method == TrainingMethod.Full && FreezeEmbeddings,
         Resume = Resume, Overwrite = Overwrite,
     }.Validate();
