@@ -69,7 +69,7 @@ public sealed class TrainingRunTests(StoriesFixture fixture) : IClassFixture<Sto
         File.WriteAllText(eval, string.Join("\n", fixture.Stories.Take(24)));
         var options = Options("keep-best") with
         {
-            SaveEvery = 1, EvalEvery = 1, LearningRate = 2e-2, Epochs = 2,
+            SaveEvery = 1, EvalEvery = 1, LearningRate = 2e-2, Epochs = 2, ReferenceTextPath = eval,
             Data = Options("keep-best").Data with { EvalFraction = 0, EvalDatasetPath = eval },
         };
         var best = await Train(options, cancelAtStep: null);
@@ -84,6 +84,21 @@ public sealed class TrainingRunTests(StoriesFixture fixture) : IClassFixture<Sto
         var checkpoint = Path.Combine(fixture.Paths.Checkpoints, "keep-best", $"checkpoint-{bestStep:D6}", "adapter", "adapter_model.safetensors");
         Assert.Equal(File.ReadAllBytes(checkpoint), File.ReadAllBytes(Path.Combine(best.Result.OutputPath, "adapter_model.safetensors")));
         Assert.False(Directory.Exists(Path.Combine(fixture.Paths.Checkpoints, "keep-best", Trainer.BestFolderName)), "the best weights' folder is left behind");
+
+        // Forgetting on the same stories, measured on the base model before and on the kept weights after.
+        var (basePerplexity, outputPerplexity) = await fixture.Worker.Run(() =>
+        {
+            using var model = ModelLoader.Load(fixture.StoriesPath, ComputeDevice.Cpu);
+            var before = Perplexity.Compute(model, File.ReadAllText(eval), 512, 512).Perplexity;
+            using var adapter = LoraAdapter.Load(best.Result.OutputPath, model.Model);
+            using var stack = new AdapterStack(model.Model);
+            stack.Activate([(adapter, 1.0)]);
+            return (before, Perplexity.Compute(model, File.ReadAllText(eval), 512, 512).Perplexity);
+        });
+        Assert.Equal(basePerplexity, best.Result.Forgetting!.PerplexityBefore, 6);
+        Assert.Equal(outputPerplexity, best.Result.Forgetting.PerplexityAfter, 4); // measured on the kept weights, not the last
+        Assert.Equal(basePerplexity, log["forgetting"]!["perplexity_before"]!.GetValue<double>(), 6);
+        Assert.NotEqual(best.Result.Forgetting.PerplexityAfter, last.Result.Forgetting!.PerplexityAfter);
 
         Assert.Equal(last.Result.Steps, last.Result.KeptStep);
         Assert.NotEqual(File.ReadAllBytes(checkpoint), File.ReadAllBytes(Path.Combine(last.Result.OutputPath, "adapter_model.safetensors")));

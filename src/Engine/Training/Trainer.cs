@@ -11,7 +11,7 @@ namespace WebUI.Engine.Training;
 /// gradients over micro-batches, clips, steps AdamW at the scheduled rate, and reports; evaluation, checkpoints,
 /// the stop-at-loss threshold and cancellation are checked between steps.
 /// </summary>
-public sealed class Trainer(LoadedModel loaded, TrainingOptions options, BuiltDataset data, TrainingPaths paths)
+public sealed class Trainer(LoadedModel loaded, TrainingOptions options, BuiltDataset data, TrainingPaths paths, string? referenceText = null)
 {
     /// <summary>The weights of the best evaluation so far, beside the run's checkpoints (not one itself: no optimizer state).</summary>
     public const string BestFolderName = "best";
@@ -40,6 +40,7 @@ public sealed class Trainer(LoadedModel loaded, TrainingOptions options, BuiltDa
         foreach (var point in state.EvalLoss) // a resumed run picks up its evaluations, and its best weights on disk
             watch.Observe(point.Step, state.TrainLoss.LastOrDefault(t => t.Step <= point.Step)?.Loss ?? double.NaN, point.Loss);
         var bestFolder = Path.Combine(paths.Checkpoints, BestFolderName);
+        if (referenceText is not null && state.Step == 0) state = state with { ReferencePerplexityBefore = ReferencePerplexity() };
         ProcessMemory.ResetPeak();
         while (state.Step < totalSteps)
         {
@@ -85,6 +86,7 @@ public sealed class Trainer(LoadedModel loaded, TrainingOptions options, BuiltDa
 
         string output;
         int keptStep = state.Step;
+        Forgetting? forgetting = null;
         if (outcome == TrainingOutcome.Cancelled)
         {
             // A cancelled run keeps its progress as a checkpoint to resume from; its output is not written.
@@ -98,12 +100,14 @@ public sealed class Trainer(LoadedModel loaded, TrainingOptions options, BuiltDa
                 weights.LoadCheckpoint(bestFolder);
                 keptStep = best.Step;
             }
+            if (state.ReferencePerplexityBefore is { } before)
+                forgetting = new Forgetting(Path.GetFileName(options.ReferenceTextPath!), before, ReferencePerplexity());
             output = weights.SaveOutput(paths.Output, options.Overwrite);
-            TrainingRecordFiles.Write(output, loaded, options, data, state, weights.Count, clock.Elapsed, keptStep);
+            TrainingRecordFiles.Write(output, loaded, options, data, state, weights.Count, clock.Elapsed, keptStep, forgetting);
             if (Directory.Exists(bestFolder)) Directory.Delete(bestFolder, recursive: true);
         }
         return new TrainingResult(outcome, state.Step, state.LastLoss, state.LastEval, state.Tokens / Math.Max(state.TrainSeconds, 1e-9),
-            ProcessMemory.PeakRssMegabytes(), weights.Count, output, lastCheckpoint, clock.Elapsed, keptStep);
+            ProcessMemory.PeakRssMegabytes(), weights.Count, output, lastCheckpoint, clock.Elapsed, keptStep, forgetting);
     }
 
     /// <summary>Forward and backward over micro-batches [from, to); the step's mean loss per target token and its tokens, or null if cancelled.</summary>
@@ -139,6 +143,14 @@ public sealed class Trainer(LoadedModel loaded, TrainingOptions options, BuiltDa
         if (boundary.grad is { } grad) hidden.backward([grad]);
         runner?.Backward();
         return lossSum;
+    }
+
+    // The forgetting measure: windows of the model's context (at most 512), without dropout.
+    private double ReferencePerplexity()
+    {
+        using var noDropout = AdapterDropout.Use(null);
+        int context = Math.Min(512, loaded.Config.MaxPositions);
+        return Perplexity.Compute(loaded, referenceText!, context, context).Perplexity;
     }
 
     /// <summary>Mean loss per target token over the evaluation set (null when there is none).</summary>

@@ -33,6 +33,11 @@ public sealed record TrainingOptions
     public bool GradientCheckpointing { get; init; } = true;
     /// <summary>Full fine-tuning only: keep the token (and position) embeddings fixed.</summary>
     public bool FreezeEmbeddings { get; init; }
+    /// <summary>
+    /// A text to measure forgetting on: its perplexity under the model before training and under the result, recorded
+    /// in training_log.json. A general text, or the base model's own kind of text, not the training data.
+    /// </summary>
+    public string? ReferenceTextPath { get; init; }
     /// <summary>With an eval set, the weights that become the output: the best by eval loss (default) or the last.</summary>
     public KeptWeights Keep { get; init; } = KeptWeights.Best;
     /// <summary>Continue from the newest checkpoint of this output name.</summary>

@@ -13,7 +13,7 @@ public static class TrainingRecordFiles
 {
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
-    public static void Write(string folder, LoadedModel model, TrainingOptions options, BuiltDataset data, TrainingState state, long trainable, TimeSpan duration, int keptStep)
+    public static void Write(string folder, LoadedModel model, TrainingOptions options, BuiltDataset data, TrainingState state, long trainable, TimeSpan duration, int keptStep, Forgetting? forgetting)
     {
         var o = options;
         var d = o.Data;
@@ -34,7 +34,7 @@ public static class TrainingRecordFiles
             ["dataset"] = FileRecord(d.DatasetPath), ["format"] = d.FormatPath is null ? null : FileRecord(d.FormatPath),
             ["eval_dataset"] = d.EvalDatasetPath is null ? null : FileRecord(d.EvalDatasetPath), ["eval_fraction"] = d.EvalFraction,
             ["dataset_kind"] = data.Kind.ToString(), ["cutoff"] = d.Cutoff, ["overlap"] = d.EffectiveOverlap, ["hard_cut"] = d.HardCut,
-            ["add_eos"] = d.AddEos, ["train_only_after"] = d.TrainOnlyAfter, ["chat_template"] = d.ChatTemplate?.Name,
+            ["reference_text"] = o.ReferenceTextPath is null ? null : FileRecord(o.ReferenceTextPath), ["add_eos"] = d.AddEos, ["train_only_after"] = d.TrainOnlyAfter, ["chat_template"] = d.ChatTemplate?.Name,
         };
         var log = new JsonObject
         {
@@ -44,6 +44,10 @@ public static class TrainingRecordFiles
             ["trainable_parameters"] = trainable, ["train_examples"] = data.Train.Count, ["eval_examples"] = data.Eval.Count,
             ["train_curve"] = Curve(state.TrainLoss), ["eval_curve"] = Curve(state.EvalLoss),
             // The step whose weights are the output: the best evaluation's with Keep best, else the last.
+            ["forgetting"] = forgetting is null ? null : new JsonObject
+            {
+                ["reference"] = forgetting.Reference, ["perplexity_before"] = forgetting.PerplexityBefore, ["perplexity_after"] = forgetting.PerplexityAfter,
+            },
             ["kept_step"] = keptStep, ["kept_eval_loss"] = state.EvalLoss.LastOrDefault(p => p.Step == keptStep)?.Loss,
         };
         AtomicFile.WriteAllText(Path.Combine(folder, "training_parameters.json"), parameters.ToJsonString(Indented));

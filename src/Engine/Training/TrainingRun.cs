@@ -26,9 +26,18 @@ public sealed record TrainingRun(BuiltDataset Data, Trainer Trainer, TrainingPat
         if (options.Data.Cutoff > model.Config.MaxPositions)
             throw new ArgumentException($"cutoff {options.Data.Cutoff} exceeds the model's context of {model.Config.MaxPositions} tokens");
         var data = DatasetBuilder.Build(options.Data, model.Tokenizer);
+        var reference = options.ReferenceTextPath is { } referencePath ? ReadReference(referencePath, model) : null;
         if (options.Overwrite && Directory.Exists(checkpoints))
             Directory.Move(checkpoints, $"{checkpoints}.backup-{DateTime.Now:yyyyMMdd-HHmmss}");
         var runPaths = new TrainingPaths(output, checkpoints);
-        return new TrainingRun(data, new Trainer(model, options, data, runPaths), runPaths);
+        return new TrainingRun(data, new Trainer(model, options, data, runPaths, reference), runPaths);
+    }
+
+    private static string ReadReference(string path, LoadedModel model)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"reference text {path} not found", path);
+        var text = File.ReadAllText(path);
+        if (model.Tokenizer.Encode(text).Count < 2) throw new ArgumentException($"reference text {path} has fewer than two tokens: nothing to measure forgetting on");
+        return text;
     }
 }

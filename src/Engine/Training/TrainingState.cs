@@ -14,6 +14,9 @@ public sealed record TrainingState(int Step, long Tokens, double TrainSeconds, I
 
     public TrainingState WithEval(double loss) => this with { EvalLoss = [.. EvalLoss, new LossPoint(Step, loss)] };
 
+    /// <summary>The reference text's perplexity before the first step (kept for a resumed run, whose weights have moved).</summary>
+    public double? ReferencePerplexityBefore { get; init; }
+
     /// <summary>Seconds spent by the sessions before this one (a resumed run continues the clock).</summary>
     public double SessionStart { get; init; }
 }

@@ -22,6 +22,7 @@ public sealed class TrainCommand
     private readonly Option<string?> trainOnlyAfter = CliOptions.OptionalText("--train-only-after", "Formatted rows: train only on the text after this marker", "train on all");
     private readonly Option<bool> noEos = CliOptions.Flag("--no-eos", "Do not end each section, row or assistant turn with EOS");
     private readonly Option<string?> evalDataset = CliOptions.OptionalText("--eval-dataset", "Separate evaluation file of the same kind", "none");
+    private readonly Option<string?> reference = CliOptions.OptionalText("--reference", "Text to measure forgetting on: its perplexity before and after training", "none");
     private readonly Option<double> evalFraction = CliOptions.Number("--eval-fraction", "Share of rows held out for evaluation", Defaults.Data.EvalFraction);
     private readonly Option<int> seed = CliOptions.Number("--seed", "Seed of the shuffle, the held-out rows and the adapter's initial weights", Defaults.Seed);
     private readonly Option<TrainingMethod> method = new("--method")
@@ -76,7 +77,7 @@ public sealed class TrainCommand
         var train = new TrainCommand();
         var command = new Command("train", "Fine-tune a LoRA adapter (default) or the full weights: progress on stderr, one JSON line of results on stdout")
         {
-            shared.Model, train.dataset, train.output, train.format, train.cutoff, train.overlap, train.trainOnlyAfter, train.noEos, train.evalDataset,
+            shared.Model, train.dataset, train.output, train.format, train.cutoff, train.overlap, train.trainOnlyAfter, train.noEos, train.evalDataset, train.reference,
             train.evalFraction, train.seed, train.method, train.rank, train.alpha, train.dropout, train.rslora, train.targets, train.lr, train.scheduler, train.warmup,
             train.epochs, train.microBatch, train.batch, train.evalEvery, train.saveEvery, train.stopAtLoss, train.keep, train.weightDecay,
             train.noGradientCheckpointing, train.freezeEmbeddings, train.resume, train.overwrite,
@@ -150,6 +151,7 @@ public sealed class TrainCommand
             SaveEvery = parsed.GetValue(saveEvery),
             StopAtLoss = parsed.GetValue(stopAtLoss),
             Keep = parsed.GetValue(keep),
+            ReferenceTextPath = parsed.GetValue(reference) is { } r ? paths.Dataset(r) : null,
             Seed = data.Seed,
             WeightDecay = parsed.GetValue(weightDecay),
             GradientCheckpointing = !parsed.GetValue(noGradientCheckpointing),

@@ -55,6 +55,7 @@ public static class CopiedParameters
         form.Dataset = File("dataset", datasets, "dataset") ?? form.Dataset;
         form.Format = File("format", formats, "format file");
         form.EvalDataset = File("eval_dataset", datasets, "evaluation dataset");
+        form.ReferenceText = File("reference_text", datasets, "reference text");
         form.EvalFraction = Get("eval_fraction", form.EvalFraction);
         form.Cutoff = Get("cutoff", form.Cutoff);
         form.Overlap = Get<int?>("overlap", form.Overlap);

@@ -20,6 +20,8 @@ public sealed class TrainingForm
     /// <summary>How the chosen dataset reads, once known; the chat template is passed on only for conversations.</summary>
     public DatasetKind? DatasetKind { get; set; }
     public string? EvalDataset { get; set; }
+    /// <summary>A file in training/datasets to measure forgetting on; null: none.</summary>
+    public string? ReferenceText { get; set; }
     public double EvalFraction { get; set; } = Defaults.Data.EvalFraction;
     public int Cutoff { get; set; } = Defaults.Data.Cutoff;
     /// <summary>Null until the user sets one; the field shows <see cref="EffectiveOverlap"/>, which follows the cutoff.</summary>
@@ -84,7 +86,7 @@ public sealed class TrainingForm
         MicroBatchSize = MicroBatchSize, BatchSize = BatchSize, MaxGradNorm = MaxGradNorm, WeightDecay = WeightDecay,
         EvalEvery = EvalEvery, SaveEvery = SaveEvery, StopAtLoss = StopAtLoss, Keep = Keep, Seed = Seed,
         GradientCheckpointing = GradientCheckpointing, FreezeEmbeddings = Method == TrainingMethod.Full && FreezeEmbeddings,
-        Resume = Resume, Overwrite = Overwrite,
+        ReferenceTextPath = ReferenceText is null ? null : paths.Dataset(ReferenceText), Resume = Resume, Overwrite = Overwrite,
     }.Validate();
 
     /// <summary>An output name from a dataset file name: its stem with anything but letters, digits, '-', '_' and '.' turned into '-'.</summary>
