@@ -106,6 +106,34 @@ public sealed class TrainingRunTests(StoriesFixture fixture) : IClassFixture<Sto
     }
 
     [Fact]
+    public async Task A_lora_continues_an_adapter_on_new_data_into_a_new_output_with_its_shape_and_lineage()
+    {
+        var parent = await Train(Options("stage-1") with { SaveEvery = 0, Lora = new LoraOptions { Rank = 8, Alpha = 4 } }, cancelAtStep: null);
+        // A learning rate too small to move anything: the child must hold the parent's weights, not fresh ones.
+        var child = await Train(Options("stage-2") with
+        {
+            SaveEvery = 0, LearningRate = 1e-9, Keep = KeptWeights.Last, StartFromAdapterPath = parent.Result.OutputPath, Lora = new LoraOptions { Rank = 2 },
+        }, cancelAtStep: null);
+
+        var close = await fixture.Worker.Run(() =>
+        {
+            using var model = ModelLoader.Load(fixture.StoriesPath, ComputeDevice.Cpu);
+            using var before = LoraAdapter.Load(parent.Result.OutputPath, model.Model);
+            using var after = LoraAdapter.Load(child.Result.OutputPath, model.Model);
+            Assert.Equal((8, 4.0), (after.Config.Rank, after.Config.Alpha)); // the parent's shape, not the options' rank 2
+            return before.Weights.All(w => after.Weights[w.Key].A.allclose(w.Value.A, atol: 1e-5) && after.Weights[w.Key].B.allclose(w.Value.B, atol: 1e-5))
+                && before.Weights.Any(w => w.Value.B.abs().max().item<float>() > 1e-3);
+        });
+        Assert.True(close, "the continued adapter does not hold its parent's (trained) weights");
+        var record = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(child.Result.OutputPath, "training_parameters.json")))!;
+        Assert.Equal("stage-1", record["start_from_adapter"]!["name"]!.GetValue<string>());
+        Assert.Equal(8, record["lora"]!["rank"]!.GetValue<int>());
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(Path.Combine(parent.Result.OutputPath, "adapter_model.safetensors")))),
+            record["start_from_adapter"]!["weights_sha256"]!.GetValue<string>());
+        await Assert.ThrowsAsync<DirectoryNotFoundException>(() => Train(Options("stage-x") with { StartFromAdapterPath = Path.Combine(fixture.Paths.Loras, "missing") }, cancelAtStep: null));
+    }
+
+    [Fact]
     public async Task Dispose_scope_statistics_stay_flat_across_training_steps()
     {
         var live = new List<long>();

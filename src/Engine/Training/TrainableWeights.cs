@@ -28,7 +28,9 @@ public sealed class LoraWeights : TrainableWeights
 
     public LoraWeights(LoadedModel model, TrainingOptions options)
     {
-        adapter = LoraAdapter.CreateTrainable(options.OutputName, model.Model, options.Lora, options.Seed, model.Source.Name);
+        adapter = options.StartFromAdapterPath is { } parent
+            ? ContinueFrom(parent, model, options)
+            : LoraAdapter.CreateTrainable(options.OutputName, model.Model, options.Lora, options.Seed, model.Source.Name);
         stack = new AdapterStack(model.Model);
         stack.Activate([(adapter, 1.0)]);
         Parameters = [.. adapter.Weights.SelectMany(kv => new[] { ($"{kv.Key}.lora_A", kv.Value.A), ($"{kv.Key}.lora_B", kv.Value.B) })];
@@ -36,6 +38,20 @@ public sealed class LoraWeights : TrainableWeights
     }
 
     private LoadedModel Model { get; }
+
+    // A trainable adapter holding the parent's weights (TrainingRun gave the options the parent's shape).
+    private static LoraAdapter ContinueFrom(string parentFolder, LoadedModel model, TrainingOptions options)
+    {
+        using var parent = LoraAdapter.Load(parentFolder, model.Model);
+        var adapter = LoraAdapter.CreateTrainable(options.OutputName, model.Model, options.Lora, options.Seed, model.Source.Name);
+        using var noGrad = no_grad();
+        foreach (var (path, (a, b)) in adapter.Weights)
+        {
+            a.copy_(parent.Weights[path].A);
+            b.copy_(parent.Weights[path].B);
+        }
+        return adapter;
+    }
     public override IReadOnlyList<(string Name, Tensor Parameter)> Parameters { get; }
 
     public override void SaveCheckpoint(string folder) => adapter.Save(Path.Combine(folder, "adapter"));

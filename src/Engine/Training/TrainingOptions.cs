@@ -34,6 +34,11 @@ public sealed record TrainingOptions
     /// <summary>Full fine-tuning only: keep the token (and position) embeddings fixed.</summary>
     public bool FreezeEmbeddings { get; init; }
     /// <summary>
+    /// Staged fine-tuning: an adapter folder whose weights (and rank, alpha, targets) the new LoRA starts from, to
+    /// continue on a new dataset into a new output; the parent is recorded in training_parameters.json.
+    /// </summary>
+    public string? StartFromAdapterPath { get; init; }
+    /// <summary>
     /// A text to measure forgetting on: its perplexity under the model before training and under the result, recorded
     /// in training_log.json. A general text, or the base model's own kind of text, not the training data.
     /// </summary>
@@ -68,6 +73,7 @@ public sealed record TrainingOptions
         Require(MaxGradNorm >= 0, $"max grad norm must be 0 (off) or positive (got {MaxGradNorm})");
         Require(WeightDecay >= 0 && WeightDecay < 1, $"weight decay must be in [0, 1) (got {WeightDecay})");
         Require(EvalEvery >= 0, $"eval every must be 0 or more (got {EvalEvery})");
+        Require(StartFromAdapterPath is null || Method == TrainingMethod.Lora, "only a LoRA can start from an adapter; a full fine-tune starts from the loaded model");
         Require(SaveEvery >= 0, $"save every must be 0 or more (got {SaveEvery})");
         Require(StopAtLoss is null || StopAtLoss > 0, $"stop at loss must be positive (got {StopAtLoss})");
         Require(!(Resume && Overwrite), "resume and overwrite cannot be combined");

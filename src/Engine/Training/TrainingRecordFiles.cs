@@ -34,6 +34,11 @@ public static class TrainingRecordFiles
             ["dataset"] = FileRecord(d.DatasetPath), ["format"] = d.FormatPath is null ? null : FileRecord(d.FormatPath),
             ["eval_dataset"] = d.EvalDatasetPath is null ? null : FileRecord(d.EvalDatasetPath), ["eval_fraction"] = d.EvalFraction,
             ["dataset_kind"] = data.Kind.ToString(), ["cutoff"] = d.Cutoff, ["overlap"] = d.EffectiveOverlap, ["hard_cut"] = d.HardCut,
+            ["start_from_adapter"] = o.StartFromAdapterPath is null ? null : new JsonObject
+            {
+                ["name"] = Path.GetFileName(Path.TrimEndingDirectorySeparator(o.StartFromAdapterPath)), ["path"] = o.StartFromAdapterPath,
+                ["weights_sha256"] = FileRecord(Path.Combine(o.StartFromAdapterPath, "adapter_model.safetensors"))["sha256"]!.GetValue<string>(),
+            },
             ["reference_text"] = o.ReferenceTextPath is null ? null : FileRecord(o.ReferenceTextPath), ["add_eos"] = d.AddEos, ["train_only_after"] = d.TrainOnlyAfter, ["chat_template"] = d.ChatTemplate?.Name,
         };
         var log = new JsonObject

@@ -11,7 +11,7 @@ public sealed record TrainingRun(BuiltDataset Data, Trainer Trainer, TrainingPat
 {
     public static TrainingRun Prepare(LoadedModel model, TrainingOptions options, StudioPaths paths)
     {
-        options.Validate();
+        options = WithParentShape(options.Validate(), model);
         var output = StudioPaths.Inside(options.Method == TrainingMethod.Lora ? paths.Loras : paths.Models, options.OutputName);
         var checkpoints = StudioPaths.Inside(paths.Checkpoints, options.OutputName);
         if (options.Resume && TrainingCheckpoints.Newest(checkpoints) is null)
@@ -31,6 +31,20 @@ public sealed record TrainingRun(BuiltDataset Data, Trainer Trainer, TrainingPat
             Directory.Move(checkpoints, $"{checkpoints}.backup-{DateTime.Now:yyyyMMdd-HHmmss}");
         var runPaths = new TrainingPaths(output, checkpoints);
         return new TrainingRun(data, new Trainer(model, options, data, runPaths, reference), runPaths);
+    }
+
+    // A LoRA continuing an adapter has that adapter's rank, alpha, targets (as its weights say) and scaling, whatever
+    // the form said; loading it here also checks that it fits the model before anything starts.
+    private static TrainingOptions WithParentShape(TrainingOptions options, LoadedModel model)
+    {
+        if (options.StartFromAdapterPath is not { } parent) return options;
+        if (!Directory.Exists(parent)) throw new DirectoryNotFoundException($"adapter to start from not found: {parent}");
+        using var adapter = Adapters.LoraAdapter.Load(parent, model.Model);
+        var shape = adapter.Config;
+        return options with
+        {
+            Lora = options.Lora with { Rank = shape.Rank, Alpha = shape.Alpha, TargetModules = shape.TargetModules, UseRsLora = shape.UseRsLora },
+        };
     }
 
     private static string ReadReference(string path, LoadedModel model)

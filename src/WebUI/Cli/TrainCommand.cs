@@ -22,6 +22,7 @@ public sealed class TrainCommand
     private readonly Option<string?> trainOnlyAfter = CliOptions.OptionalText("--train-only-after", "Formatted rows: train only on the text after this marker", "train on all");
     private readonly Option<bool> noEos = CliOptions.Flag("--no-eos", "Do not end each section, row or assistant turn with EOS");
     private readonly Option<string?> evalDataset = CliOptions.OptionalText("--eval-dataset", "Separate evaluation file of the same kind", "none");
+    private readonly Option<string?> fromLora = CliOptions.OptionalText("--from-lora", "Staged fine-tuning: continue this adapter (in loras/, or a folder) into the new output", "a new adapter");
     private readonly Option<string?> reference = CliOptions.OptionalText("--reference", "Text to measure forgetting on: its perplexity before and after training", "none");
     private readonly Option<double> evalFraction = CliOptions.Number("--eval-fraction", "Share of rows held out for evaluation", Defaults.Data.EvalFraction);
     private readonly Option<int> seed = CliOptions.Number("--seed", "Seed of the shuffle, the held-out rows and the adapter's initial weights", Defaults.Seed);
@@ -77,7 +78,7 @@ public sealed class TrainCommand
         var train = new TrainCommand();
         var command = new Command("train", "Fine-tune a LoRA adapter (default) or the full weights: progress on stderr, one JSON line of results on stdout")
         {
-            shared.Model, train.dataset, train.output, train.format, train.cutoff, train.overlap, train.trainOnlyAfter, train.noEos, train.evalDataset, train.reference,
+            shared.Model, train.dataset, train.output, train.format, train.cutoff, train.overlap, train.trainOnlyAfter, train.noEos, train.evalDataset, train.reference, train.fromLora,
             train.evalFraction, train.seed, train.method, train.rank, train.alpha, train.dropout, train.rslora, train.targets, train.lr, train.scheduler, train.warmup,
             train.epochs, train.microBatch, train.batch, train.evalEvery, train.saveEvery, train.stopAtLoss, train.keep, train.weightDecay,
             train.noGradientCheckpointing, train.freezeEmbeddings, train.resume, train.overwrite,
@@ -152,6 +153,7 @@ public sealed class TrainCommand
             StopAtLoss = parsed.GetValue(stopAtLoss),
             Keep = parsed.GetValue(keep),
             ReferenceTextPath = parsed.GetValue(reference) is { } r ? paths.Dataset(r) : null,
+            StartFromAdapterPath = parsed.GetValue(fromLora) is { } parent ? (Directory.Exists(parent) ? parent : StudioPaths.Inside(paths.Loras, parent)) : null,
             Seed = data.Seed,
             WeightDecay = parsed.GetValue(weightDecay),
             GradientCheckpointing = !parsed.GetValue(noGradientCheckpointing),

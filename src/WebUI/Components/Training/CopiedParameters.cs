@@ -56,6 +56,7 @@ public static class CopiedParameters
         form.Format = File("format", formats, "format file");
         form.EvalDataset = File("eval_dataset", datasets, "evaluation dataset");
         form.ReferenceText = File("reference_text", datasets, "reference text");
+        form.StartFromAdapter = parameters["start_from_adapter"]?["name"]?.GetValue<string>();
         form.EvalFraction = Get("eval_fraction", form.EvalFraction);
         form.Cutoff = Get("cutoff", form.Cutoff);
         form.Overlap = Get<int?>("overlap", form.Overlap);

@@ -22,6 +22,8 @@ public sealed class TrainingForm
     public string? EvalDataset { get; set; }
     /// <summary>A file in training/datasets to measure forgetting on; null: none.</summary>
     public string? ReferenceText { get; set; }
+    /// <summary>An adapter in loras/ the LoRA continues from; null: a new one.</summary>
+    public string? StartFromAdapter { get; set; }
     public double EvalFraction { get; set; } = Defaults.Data.EvalFraction;
     public int Cutoff { get; set; } = Defaults.Data.Cutoff;
     /// <summary>Null until the user sets one; the field shows <see cref="EffectiveOverlap"/>, which follows the cutoff.</summary>
@@ -86,7 +88,8 @@ public sealed class TrainingForm
         MicroBatchSize = MicroBatchSize, BatchSize = BatchSize, MaxGradNorm = MaxGradNorm, WeightDecay = WeightDecay,
         EvalEvery = EvalEvery, SaveEvery = SaveEvery, StopAtLoss = StopAtLoss, Keep = Keep, Seed = Seed,
         GradientCheckpointing = GradientCheckpointing, FreezeEmbeddings = Method == TrainingMethod.Full && FreezeEmbeddings,
-        ReferenceTextPath = ReferenceText is null ? null : paths.Dataset(ReferenceText), Resume = Resume, Overwrite = Overwrite,
+        ReferenceTextPath = ReferenceText is null ? null : paths.Dataset(ReferenceText),
+        StartFromAdapterPath = Method == TrainingMethod.Lora && StartFromAdapter is { } parent ? StudioPaths.Inside(paths.Loras, parent) : null, Resume = Resume, Overwrite = Overwrite,
     }.Validate();
 
     /// <summary>An output name from a dataset file name: its stem with anything but letters, digits, '-', '_' and '.' turned into '-'.</summary>
