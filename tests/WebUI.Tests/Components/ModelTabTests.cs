@@ -75,6 +75,29 @@ public sealed class ModelTabTests : StudioTestContext
     }
 
     [Fact]
+    public async Task Serving_command_gives_vllm_the_applied_adapters_or_else_all_of_them()
+    {
+        await Engine.LoadModelAsync(ModelName);
+        WriteAdapter("sue");
+        WriteAdapter("tom");
+        var page = RenderWithProviders<Model>();
+        page.WaitForElement("tr[data-adapter=tom]");
+
+        page.FindAll("button").First(b => b.TextContent.Trim() == "Serving command").Click();
+        var all = page.WaitForElement("[data-testid=serving-command]").TextContent;
+        Assert.StartsWith($"vllm serve {Engine.Model!.Path} --enable-lora --lora-modules", all);
+        Assert.Contains($"sue={Path.Combine(Engine.Paths.Loras, "sue")}", all);
+        Assert.Contains($"tom={Path.Combine(Engine.Paths.Loras, "tom")}", all);
+        Assert.EndsWith("--max-loras 2", all.Trim());
+
+        page.Find("button[aria-label='Apply tom']").Click();
+        page.WaitForAssertion(() => Assert.Equal([new AdapterWeight("tom", 1.0)], Engine.DefaultAdapters));
+        page.FindAll("button").First(b => b.TextContent.Trim() == "Serving command").Click();
+        page.WaitForAssertion(() => Assert.DoesNotContain("sue=", page.Find("[data-testid=serving-command]").TextContent));
+        Assert.EndsWith("--max-loras 1", page.Find("[data-testid=serving-command]").TextContent.Trim());
+    }
+
+    [Fact]
     public async Task Export_asks_a_name_and_writes_the_merged_model_into_models()
     {
         await Engine.LoadModelAsync(ModelName);
