@@ -12,6 +12,9 @@ public sealed partial class StudioEngine
 
     public IReadOnlyList<AdapterEntry> ListAdapters() => AdapterCatalog.List(Paths.Loras);
 
+    /// <summary>Every training run (finished, imported or stopped), newest first: what the Runs tab lists.</summary>
+    public IReadOnlyList<RunEntry> ListRuns() => RunCatalog.List(Paths);
+
     /// <summary>The adapters in loras/ that fit the loaded model (checked from their files' headers, nothing read into memory).</summary>
     public Task<IReadOnlyList<AdapterEntry>> ListFittingAdaptersAsync(CancellationToken cancellationToken = default)
     {

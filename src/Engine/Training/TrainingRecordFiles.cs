@@ -46,7 +46,7 @@ public static class TrainingRecordFiles
             ["steps"] = state.Step, ["train_loss"] = state.LastLoss, ["eval_loss"] = state.LastEval,
             ["duration_seconds"] = duration.TotalSeconds, ["train_seconds"] = state.TrainSeconds, ["tokens"] = state.Tokens,
             ["tokens_per_second"] = state.Tokens / Math.Max(state.TrainSeconds, 1e-9), ["peak_memory_mb"] = ProcessMemory.PeakRssMegabytes(),
-            ["trainable_parameters"] = trainable, ["train_examples"] = data.Train.Count, ["eval_examples"] = data.Eval.Count,
+            ["trainable_parameters"] = trainable, ["model_parameters"] = model.Model.ParameterCount(), ["train_examples"] = data.Train.Count, ["eval_examples"] = data.Eval.Count,
             ["train_curve"] = Curve(state.TrainLoss), ["eval_curve"] = Curve(state.EvalLoss),
             // The step whose weights are the output: the best evaluation's with Keep best, else the last.
             ["forgetting"] = forgetting is null ? null : new JsonObject

@@ -9,14 +9,14 @@ namespace WebUI.Tests.Components;
 public sealed class LayoutTests : StudioTestContext
 {
     [Fact]
-    public void App_bar_has_the_name_and_the_three_tabs_as_links()
+    public void App_bar_has_the_name_and_the_four_tabs_as_links()
     {
         var layout = Render<MainLayout>(p => p.Add(l => l.Body, (RenderFragment)(b => b.AddContent(0, "page"))));
 
         Assert.Contains("WebUI", layout.Find(".studio-brand").TextContent);
         var tabs = layout.FindAll("nav.studio-tabs a");
-        Assert.Equal(["Model", "Training", "Chat"], tabs.Select(a => a.TextContent.Trim()));
-        Assert.Equal(["model", "training", "chat"], tabs.Select(a => a.GetAttribute("href")));
+        Assert.Equal(["Model", "Training", "Chat", "Runs"], tabs.Select(a => a.TextContent.Trim()));
+        Assert.Equal(["model", "training", "chat", "runs"], tabs.Select(a => a.GetAttribute("href")));
         Assert.Contains("page", layout.Markup);
     }
 

@@ -1,0 +1,65 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Bunit;
+using WebUI.Components.Pages;
+using WebUI.Components.Runs;
+using WebUI.Engine.Training;
+
+namespace WebUI.Tests.Components;
+
+/// <summary>The Runs tab lists runs from their records (and stopped ones from checkpoints) and compares the ticked ones.</summary>
+public sealed class RunsTabTests : StudioTestContext
+{
+    private void WriteRun(string name, double learningRate, double finalLoss, DateTime written)
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(Engine.Paths.Loras, name)).FullName;
+        File.WriteAllText(Path.Combine(folder, "adapter_model.safetensors"), new string('x', 2048));
+        File.WriteAllText(Path.Combine(folder, "training_parameters.json"), new JsonObject
+        {
+            ["method"] = "lora", ["base_model"] = ModelName, ["learning_rate"] = learningRate,
+            ["lora"] = new JsonObject { ["rank"] = 8, ["alpha"] = 16 },
+            ["dataset"] = new JsonObject { ["file"] = "sue.txt", ["sha256"] = "0123456789abcdef" },
+        }.ToJsonString());
+        var log = Path.Combine(folder, "training_log.json");
+        File.WriteAllText(log, new JsonObject
+        {
+            ["steps"] = 2, ["train_loss"] = finalLoss, ["eval_loss"] = finalLoss + 0.5, ["tokens_per_second"] = 1500.0, ["peak_memory_mb"] = 200.0,
+            ["trainable_parameters"] = 4600, ["model_parameters"] = 260000,
+            ["train_curve"] = new JsonArray(new JsonObject { ["step"] = 1, ["loss"] = 3.0 }, new JsonObject { ["step"] = 2, ["loss"] = finalLoss }),
+            ["eval_curve"] = new JsonArray(new JsonObject { ["step"] = 2, ["loss"] = finalLoss + 0.5 }),
+            ["forgetting"] = new JsonObject { ["reference"] = "lily.txt", ["perplexity_before"] = 3.5, ["perplexity_after"] = 3.9 },
+        }.ToJsonString());
+        File.SetLastWriteTime(log, written);
+    }
+
+    [Fact]
+    public async Task Runs_are_listed_with_their_figures_and_ticked_ones_are_compared()
+    {
+        WriteRun("first", 2e-3, 1.5, DateTime.Now.AddHours(-2));
+        WriteRun("second", 5e-3, 1.2, DateTime.Now.AddHours(-1));
+        Directory.CreateDirectory(Path.Combine(Engine.Paths.Loras, "no-records")); // an adapter without training records is not a run
+        var stopped = Directory.CreateDirectory(Path.Combine(Engine.Paths.Checkpoints, "halfway", "checkpoint-000003")).FullName;
+        var state = TrainingState.Fresh().After(2.5, 100, 1).After(2.25, 100, 2).After(2.0, 100, 3);
+        File.WriteAllText(Path.Combine(stopped, "trainer_state.json"), JsonSerializer.Serialize(state));
+
+        var page = Render<Runs>();
+
+        Assert.Equal(["halfway", "second", "first"], page.FindAll("tr[data-run]").Select(r => r.GetAttribute("data-run")));
+        var second = page.Find("tr[data-run=second]").TextContent;
+        Assert.Contains("1.2000", second);
+        Assert.Contains("3.50 → 3.90 on lily.txt", second);
+        Assert.Contains("(1.77%)", second); // 4,600 of 260,000 parameters trained
+        Assert.Contains("01234567", second);
+        Assert.Contains("stopped", page.Find("tr[data-run=halfway]").TextContent);
+        Assert.Contains("2.0000", page.Find("tr[data-run=halfway]").TextContent);
+        Assert.Empty(page.FindAll("[data-testid=run-comparison]"));
+
+        await page.InvokeAsync(() => page.Find("input[aria-label='Compare first']").Change(true));
+        await page.InvokeAsync(() => page.Find("input[aria-label='Compare second']").Change(true));
+
+        page.WaitForElement("[data-testid=run-comparison]");
+        Assert.Equal(["second train", "second eval", "first train", "first eval"], page.FindComponent<RunCurves>().Instance.TraceNames);
+        Assert.Contains("studio-diff", page.Find("tr[data-setting=learning_rate]").ClassList);
+        Assert.DoesNotContain("studio-diff", page.Find("tr[data-setting='lora.rank']").ClassList);
+    }
+}
