@@ -62,4 +62,28 @@ public sealed class RunsTabTests : StudioTestContext
         Assert.Contains("studio-diff", page.Find("tr[data-setting=learning_rate]").ClassList);
         Assert.DoesNotContain("studio-diff", page.Find("tr[data-setting='lora.rank']").ClassList);
     }
+
+    [Fact]
+    public async Task A_run_trained_elsewhere_is_imported_from_the_tab_and_listed_with_its_curve()
+    {
+        WriteAdapter("elsewhere");
+        var outside = Path.Combine(Root, "axolotl-out");
+        Directory.Move(Path.Combine(Engine.Paths.Loras, "elsewhere"), outside);
+        File.WriteAllText(Path.Combine(outside, RunImport.TrainerStateFileName),
+            """{"log_history": [{"loss": 2.5, "step": 5}, {"loss": 2.0, "step": 10}, {"eval_loss": 2.2, "step": 10}]}""");
+        var page = RenderWithProviders<Runs>();
+
+        await page.InvokeAsync(() => Field(page, "Import a run").Change(Path.Combine(Root, "missing")));
+        await page.InvokeAsync(() => page.FindAll("button").First(b => b.TextContent.Trim() == "Import").Click());
+        page.WaitForAssertion(() => Assert.Contains("no such folder", page.Find("[data-testid=import-message]").TextContent));
+
+        await page.InvokeAsync(() => Field(page, "Import a run").Change(outside));
+        await page.InvokeAsync(() => Field(page, "As").Change("big-run"));
+        await page.InvokeAsync(() => page.FindAll("button").First(b => b.TextContent.Trim() == "Import").Click());
+
+        page.WaitForAssertion(() => Assert.Contains("Imported adapter big-run", page.Find("[data-testid=import-message]").TextContent));
+        page.WaitForAssertion(() => Assert.Contains("imported", page.Find("tr[data-run=big-run]").TextContent));
+        Assert.Contains("2.0000", page.Find("tr[data-run=big-run]").TextContent);
+        Assert.Contains("imported from " + outside, page.Find("tr[data-run=big-run]").TextContent);
+    }
 }
