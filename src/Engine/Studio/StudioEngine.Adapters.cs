@@ -12,17 +12,6 @@ public sealed partial class StudioEngine
 
     public IReadOnlyList<AdapterEntry> ListAdapters() => AdapterCatalog.List(Paths.Loras);
 
-    /// <summary>Every training run (finished, imported or stopped), newest first: what the Runs tab lists.</summary>
-    public IReadOnlyList<RunEntry> ListRuns() => RunCatalog.List(Paths);
-
-    /// <summary>Brings a run trained elsewhere into loras/ or models/ (file copies, off the torch workers); the lists then show it.</summary>
-    public async Task<WebUI.Engine.Training.ImportedRun> ImportRunAsync(string folder, string? name, bool overwrite = false, CancellationToken cancellationToken = default)
-    {
-        var imported = await Task.Run(() => WebUI.Engine.Training.RunImport.Import(folder, Paths, name, overwrite), cancellationToken);
-        RaiseChanged();
-        return imported;
-    }
-
     /// <summary>The adapters in loras/ that fit the loaded model (checked from their files' headers, nothing read into memory).</summary>
     public Task<IReadOnlyList<AdapterEntry>> ListFittingAdaptersAsync(CancellationToken cancellationToken = default)
     {

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Bunit;
+using Bunit.Rendering;
 using WebUI.Components.Pages;
 using WebUI.Components.Runs;
 using WebUI.Engine.Training;
@@ -13,7 +14,8 @@ public sealed class RunsTabTests : StudioTestContext
     private void WriteRun(string name, double learningRate, double finalLoss, DateTime written)
     {
         var folder = Directory.CreateDirectory(Path.Combine(Engine.Paths.Loras, name)).FullName;
-        File.WriteAllText(Path.Combine(folder, "adapter_model.safetensors"), new string('x', 2048));
+        var weights = Path.Combine(folder, "adapter_model.safetensors");
+        if (!File.Exists(weights)) File.WriteAllText(weights, new string('x', 2048)); // only its size is shown
         File.WriteAllText(Path.Combine(folder, "training_parameters.json"), new JsonObject
         {
             ["method"] = "lora", ["base_model"] = ModelName, ["learning_rate"] = learningRate,
@@ -86,4 +88,45 @@ public sealed class RunsTabTests : StudioTestContext
         Assert.Contains("2.0000", page.Find("tr[data-run=big-run]").TextContent);
         Assert.Contains("imported from " + outside, page.Find("tr[data-run=big-run]").TextContent);
     }
+
+    [Fact]
+    public async Task Runs_are_renamed_and_deleted_keeping_or_removing_their_outputs_and_an_applied_one_is_refused()
+    {
+        WriteRun("keep-me", 2e-3, 1.5, DateTime.Now.AddHours(-2));
+        WriteRun("drop-me", 2e-3, 1.4, DateTime.Now.AddHours(-1));
+        var page = RenderWithProviders<Runs>();
+        Button(page, "Rename keep-me").Click();
+        await page.InvokeAsync(() => Field(page, "New name").Change("kept"));
+        page.FindAll("button").First(b => b.TextContent.Trim() == "Save").Click();
+        page.WaitForElement("tr[data-run=kept]");
+        Assert.True(Directory.Exists(Path.Combine(Engine.Paths.Loras, "kept")));
+        Assert.False(Directory.Exists(Path.Combine(Engine.Paths.Loras, "keep-me")));
+
+        Button(page, "Delete kept").Click();
+        page.Find("tr[data-confirm=kept]").QuerySelectorAll("button").First(b => b.TextContent.Trim() == "Keep it").Click();
+        page.WaitForAssertion(() => Assert.Empty(page.FindAll("tr[data-run=kept]")));
+        Assert.True(File.Exists(Path.Combine(Engine.Paths.Loras, "kept", "adapter_model.safetensors")), "the output was to be kept");
+        Assert.False(File.Exists(Path.Combine(Engine.Paths.Loras, "kept", "training_log.json")));
+
+        await Engine.LoadModelAsync(ModelName);
+        WriteAdapter("drop-me-too");
+        Directory.Delete(Path.Combine(Engine.Paths.Loras, "drop-me"), recursive: true);
+        Directory.Move(Path.Combine(Engine.Paths.Loras, "drop-me-too"), Path.Combine(Engine.Paths.Loras, "drop-me"));
+        WriteRun("drop-me", 2e-3, 1.4, DateTime.Now); // records beside a real adapter, so it can be applied
+        await Engine.ApplyAdaptersAsync([new WebUI.Engine.Adapters.AdapterWeight("drop-me", 1)]);
+        page.WaitForElement("tr[data-run=drop-me]");
+        Button(page, "Delete drop-me").Click();
+        page.Find("tr[data-confirm=drop-me]").QuerySelectorAll("button").First(b => b.TextContent.Trim() == "Delete it too").Click();
+        page.WaitForAssertion(() => Assert.Contains("applied on the Model tab", page.Find("[data-testid=runs-error]").TextContent));
+        Assert.True(Directory.Exists(Path.Combine(Engine.Paths.Loras, "drop-me")));
+
+        await Engine.ApplyAdaptersAsync([]);
+        page.WaitForElement("tr[data-run=drop-me]");
+        Button(page, "Delete drop-me").Click();
+        page.Find("tr[data-confirm=drop-me]").QuerySelectorAll("button").First(b => b.TextContent.Trim() == "Delete it too").Click();
+        page.WaitForAssertion(() => Assert.Empty(page.FindAll("tr[data-run=drop-me]")));
+        Assert.False(Directory.Exists(Path.Combine(Engine.Paths.Loras, "drop-me")));
+    }
+
+    private static AngleSharp.Dom.IElement Button(IRenderedComponent<ContainerFragment> page, string label) => page.Find($"button[aria-label='{label}']");
 }
