@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using WebUI.Engine.Insight;
 using WebUI.Engine.Training;
 
 namespace WebUI.Engine.Studio;
@@ -13,7 +14,7 @@ namespace WebUI.Engine.Studio;
 public sealed record RunEntry(
     string Name, string Method, string Status, string Folder, string? BaseModel, string? Dataset, string? DatasetSha256, DateTime Date,
     int Steps, double? TrainLoss, double? EvalLoss, double? TokensPerSecond, double? PeakMemoryMegabytes,
-    long? TrainableParameters, long? ModelParameters, long SizeBytes, string? Lineage, Forgetting? Forgetting,
+    long? TrainableParameters, long? ModelParameters, long SizeBytes, string? Lineage, ForgettingReport? Forgetting,
     IReadOnlyList<LossPoint> TrainCurve, IReadOnlyList<LossPoint> EvalCurve, IReadOnlyDictionary<string, string> Settings)
 {
     /// <summary>Trainable parameters as a share of the model's, in percent.</summary>
@@ -52,7 +53,7 @@ public static class RunCatalog
         var parameters = ReadJson(Path.Combine(folder, ParametersFile));
         var dataset = parameters?["dataset"] as JsonObject;
         var forgetting = log["forgetting"] is JsonObject f
-            ? new Forgetting(f["reference"]?.GetValue<string>() ?? "", Number(f["perplexity_before"]) ?? double.NaN, Number(f["perplexity_after"]) ?? double.NaN)
+            ? new ForgettingReport(f["reference"]?.GetValue<string>() ?? "", Number(f["perplexity_before"]) ?? double.NaN, Number(f["perplexity_after"]) ?? double.NaN)
             : null;
         var lineage = parameters?["start_from_adapter"]?["name"]?.GetValue<string>() is { } parent ? $"continued from {parent}"
             : log["imported_from"]?["path"]?.GetValue<string>() is { } source ? $"imported from {source}" : null;

@@ -86,7 +86,7 @@ public sealed class Trainer(LoadedModel loaded, TrainingOptions options, BuiltDa
 
         string output;
         int keptStep = state.Step;
-        Forgetting? forgetting = null;
+        Insight.ForgettingReport? forgetting = null;
         if (outcome == TrainingOutcome.Cancelled)
         {
             // A cancelled run keeps its progress as a checkpoint to resume from; its output is not written.
@@ -101,7 +101,7 @@ public sealed class Trainer(LoadedModel loaded, TrainingOptions options, BuiltDa
                 keptStep = best.Step;
             }
             if (state.ReferencePerplexityBefore is { } before)
-                forgetting = new Forgetting(Path.GetFileName(options.ReferenceTextPath!), before, ReferencePerplexity());
+                forgetting = new Insight.ForgettingReport(Path.GetFileName(options.ReferenceTextPath!), before, ReferencePerplexity());
             output = weights.SaveOutput(paths.Output, options.Overwrite);
             TrainingRecordFiles.Write(output, loaded, options, data, state, weights.Count, clock.Elapsed, keptStep, forgetting);
             if (Directory.Exists(bestFolder)) Directory.Delete(bestFolder, recursive: true);

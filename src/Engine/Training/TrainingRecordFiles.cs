@@ -13,7 +13,7 @@ public static class TrainingRecordFiles
 {
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
-    public static void Write(string folder, LoadedModel model, TrainingOptions options, BuiltDataset data, TrainingState state, long trainable, TimeSpan duration, int keptStep, Forgetting? forgetting)
+    public static void Write(string folder, LoadedModel model, TrainingOptions options, BuiltDataset data, TrainingState state, long trainable, TimeSpan duration, int keptStep, Insight.ForgettingReport? forgetting)
     {
         var o = options;
         var d = o.Data;

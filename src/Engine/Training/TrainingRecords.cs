@@ -17,10 +17,7 @@ public enum TrainingOutcome { Completed, StoppedAtLoss, Cancelled }
 /// <summary>What a finished run produced; the CLI prints it as its JSON line.</summary>
 public sealed record TrainingResult(
     TrainingOutcome Outcome, int Steps, double TrainLoss, double? EvalLoss, double TokensPerSecond, double PeakMemoryMegabytes,
-    long TrainableParameters, string OutputPath, string? CheckpointPath, TimeSpan Duration, int? KeptStep = null, Forgetting? Forgetting = null);
-
-/// <summary>Perplexity of the reference text under the model before training and under the run's output.</summary>
-public sealed record Forgetting(string Reference, double PerplexityBefore, double PerplexityAfter);
+    long TrainableParameters, string OutputPath, string? CheckpointPath, TimeSpan Duration, int? KeptStep = null, Insight.ForgettingReport? Forgetting = null);
 
 /// <summary>A point of a loss curve, as stored in training_log.json and checkpoints.</summary>
 public sealed record LossPoint(int Step, double Loss);
