@@ -194,6 +194,7 @@ public sealed partial class StudioEngine : IDisposable
         scheduler?.DisposeAsync().AsTask().Wait();
         inference.Run(() => { adapterCache?.Dispose(); loaded?.Dispose(); }).Wait();
         inference.Dispose();
+        if (insightWorker.IsValueCreated) insightWorker.Value.Dispose();
         modelGate.Dispose();
     }
 }

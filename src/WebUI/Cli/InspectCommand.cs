@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using WebUI.Engine;
 using WebUI.Engine.Adapters;
 using WebUI.Engine.Insight;
@@ -38,7 +37,7 @@ public static class InspectCommand
         var reference = referencePath is null ? null : File.ReadAllText(referencePath);
         var probes = probeList is not null
             ? [.. probeList.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)]
-            : DefaultProbes(tunedFolder, reference);
+            : RunProbes.DefaultFor(tunedFolder, StudioPaths.ForCurrentDirectory().Datasets, reference);
         var options = new InspectionOptions(probes, prompt, referencePath is null ? null : Path.GetFileName(referencePath), reference).Validate();
         using var worker = new TorchWorker("inspect");
         var report = await worker.Run(() =>
@@ -54,38 +53,5 @@ public static class InspectCommand
         });
         Console.WriteLine(JsonSerializer.Serialize(report, Json));
         return 0;
-    }
-
-    // The run's own dataset (named in its training_parameters.json, looked up in training/datasets) against the reference text.
-    private static IReadOnlyList<string> DefaultProbes(string runFolder, string? reference)
-    {
-        var parameters = Path.Combine(runFolder, "training_parameters.json");
-        if (reference is null || !File.Exists(parameters)) return [];
-        var file = JsonNode.Parse(File.ReadAllText(parameters))?["dataset"]?["file"]?.GetValue<string>();
-        if (file is null) return [];
-        var dataset = Path.Combine(StudioPaths.ForCurrentDirectory().Datasets, file);
-        return File.Exists(dataset) ? ProbeWords.MostShifted(DatasetText(dataset), reference) : [];
-    }
-
-    // The words of a dataset: raw text as it is, JSON rows by their string values (not their keys).
-    private static string DatasetText(string path)
-    {
-        var text = File.ReadAllText(path);
-        if (path.EndsWith(".txt", StringComparison.OrdinalIgnoreCase)) return text;
-        var lines = path.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) ? text.Split('\n') : [text];
-        var words = new List<string>();
-        foreach (var line in lines.Where(l => !string.IsNullOrWhiteSpace(l)))
-            Collect(JsonNode.Parse(line), words);
-        return string.Join(' ', words);
-    }
-
-    private static void Collect(JsonNode? node, List<string> into)
-    {
-        switch (node)
-        {
-            case JsonObject o: foreach (var (_, v) in o) Collect(v, into); break;
-            case JsonArray a: foreach (var v in a) Collect(v, into); break;
-            case JsonValue v when v.TryGetValue<string>(out var s): into.Add(s); break;
-        }
     }
 }

@@ -128,5 +128,25 @@ public sealed class RunsTabTests : StudioTestContext
         Assert.False(Directory.Exists(Path.Combine(Engine.Paths.Loras, "drop-me")));
     }
 
+    [Fact]
+    public async Task Changes_shows_what_a_run_changed_inside_the_loaded_model()
+    {
+        await Engine.LoadModelAsync(ModelName);
+        WriteAdapter("loud", changesOutput: true);
+        WriteRun("loud", 2e-3, 1.5, DateTime.Now);
+        var page = RenderWithProviders<Runs>();
+
+        Button(page, "Changes of loud").Click();
+        page.WaitForElement("[data-testid=run-changes]", TimeSpan.FromMinutes(1));
+        Assert.Equal(10, page.FindAll("[data-testid=next-token] tbody tr").Count);
+        Assert.Contains("cannot exceed its rank", page.Find("[data-testid=effective-rank]").TextContent);
+        Assert.Empty(page.FindAll("[data-testid=neighbours]")); // no reference text, so no default probes
+
+        await page.InvokeAsync(() => Field(page, "Probes").Change("Lily, park"));
+        page.FindAll("button").First(b => b.TextContent.Trim() == "Inspect").Click();
+        page.WaitForAssertion(() => Assert.Equal(["Lily", "park"], page.FindAll("[data-testid=neighbours] tr[data-probe]").Select(r => r.GetAttribute("data-probe"))),
+            TimeSpan.FromMinutes(1));
+    }
+
     private static AngleSharp.Dom.IElement Button(IRenderedComponent<ContainerFragment> page, string label) => page.Find($"button[aria-label='{label}']");
 }
