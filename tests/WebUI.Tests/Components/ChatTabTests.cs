@@ -100,6 +100,30 @@ public sealed class ChatTabTests : StudioTestContext
     }
 
     [Fact]
+    public async Task Compare_sends_one_message_to_the_base_and_an_adapter_side_by_side_with_one_seed()
+    {
+        WriteAdapter("loud", changesOutput: true);
+        await Engine.LoadModelAsync(ModelName);
+        var page = RenderWithProviders<Chat>();
+        Field(page, "Temperature").Input("0");
+        Field(page, "Max new tokens").Input("24");
+        await page.InvokeAsync(() => page.FindAll("label").Single(l => l.TextContent.Trim() == "Compare").QuerySelector("input")!.Change(true));
+        Field(page, "Adapter 1").MouseDown();
+        page.WaitForElements(".mud-popover-open .mud-list-item").Single(i => i.TextContent.Trim() == "loud").Click();
+        page.WaitForAssertion(() => Assert.Equal("loud", Field(page, "Adapter 1").GetAttribute("value")));
+
+        page.Find("textarea[aria-label='Compare message']").Input("Once upon a time");
+        page.FindAll("button").First(b => b.TextContent.Trim() == "Send to all").Click();
+
+        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll("[data-testid=compare] .studio-message-meta").Count), TimeSpan.FromMinutes(1));
+        string Reply(int column) => page.Find($"[data-column='{column}'] .studio-message[data-role=assistant] .studio-message-text").TextContent;
+        Assert.StartsWith(", there was a little girl named Lily", Reply(0));
+        Assert.NotEqual(Reply(0), Reply(1));
+        Assert.Empty(page.FindAll("[data-column='2'] .studio-message")); // columns left off send nothing
+        Assert.Contains("Same settings and seed", page.Find("[data-testid=compare]").TextContent);
+    }
+
+    [Fact]
     public async Task Two_tabs_with_different_adapters_chat_at_once_without_affecting_each_other()
     {
         WriteAdapter("loud", changesOutput: true);
