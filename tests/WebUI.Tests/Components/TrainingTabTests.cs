@@ -48,6 +48,7 @@ public sealed class TrainingTabTests : IClassFixture<TrainingTabFixture>, IAsync
     {
         this.fixture = fixture;
         context.JSInterop.Mode = JSRuntimeMode.Loose;
+        BunitContext.DefaultWaitTimeout = TimeSpan.FromSeconds(30); // as StudioTestContext: the suite shares two cores, a render can wait for a thread
         context.Services.AddMudServices();
         context.Services.AddSingleton(fixture.Engine);
     }
