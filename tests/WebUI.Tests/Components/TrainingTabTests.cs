@@ -7,6 +7,9 @@ using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
 using MudBlazor.Services;
 using WebUI.Components.Pages;
+using WebUI.Engine;
+using WebUI.Engine.Adapters;
+using WebUI.Engine.Loading;
 using WebUI.Engine.Studio;
 using WebUI.Services;
 
@@ -86,6 +89,30 @@ public sealed class TrainingTabTests : IClassFixture<TrainingTabFixture>, IAsync
         Assert.False(Field(tab, "Freeze embeddings").IsChecked());
         Assert.DoesNotContain("LoRA Rank", tab.Markup);
     }
+
+    [Fact]
+    public async Task LoRA_or_full_sets_the_two_methods_side_by_side_for_the_loaded_model_and_dataset()
+    {
+        var tab = RenderTab();
+        Upload(tab, "advice.txt", TinyStories());
+        await ChangeAsync(tab, "LoRA Rank", "4");
+        using var worker = new TorchWorker("advice-test"); // the count is checked against a real adapter of that rank
+        var loraParameters = await worker.Run(() =>
+        {
+            using var model = ModelLoader.Load(Path.Combine(fixture.Paths.Models, "stories260K"), ComputeDevice.Cpu);
+            using var adapter = LoraAdapter.CreateTrainable("count", model.Model, new LoraOptions { Rank = 4 }, 1, "stories260K");
+            return adapter.Parameters().Sum(p => p.numel());
+        });
+
+        tab.WaitForAssertion(() => Assert.StartsWith(WebUI.Components.Layout.Units.Count(loraParameters) + " (", Row(tab, "trainable")[1]));
+        Assert.StartsWith(WebUI.Components.Layout.Units.Count(fixture.Engine.Model!.Parameters) + " (100%)", Row(tab, "trainable")[2]);
+        Assert.Equal(WebUI.Components.Layout.Units.Bytes(fixture.Engine.Model.WeightBytes), Row(tab, "output")[2]);
+        Assert.Equal(WebUI.Components.Layout.Units.Bytes(loraParameters * 4), Row(tab, "output")[1]);
+        tab.WaitForAssertion(() => Assert.DoesNotContain("after the dataset check", Row(tab, "epoch")[1]), Slow);
+    }
+
+    private static string[] Row(IRenderedComponent<IComponent> tab, string row) =>
+        [.. tab.Find($"[data-testid=method-advice] tr[data-row={row}]").Children.Select(c => c.TextContent.Trim())];
 
     [Fact]
     public async Task A_dropped_file_is_saved_and_selected_and_a_second_one_of_that_name_does_not_replace_it()

@@ -23,7 +23,8 @@ public sealed record MemoryEstimate(long WeightBytes, long StateBytes, long Acti
     public long AdditionalBytes => StateBytes + ActivationBytes;
     public bool LikelyTooBig => AvailableBytes is { } free && AdditionalBytes > free;
 
-    public static MemoryEstimate For(LoadedModelInfo model, ModelShape shape, TrainingForm form)
+    /// <param name="method">The method to estimate for; null: the form's.</param>
+    public static MemoryEstimate For(LoadedModelInfo model, ModelShape shape, TrainingForm form, TrainingMethod? method = null)
     {
         double elementBytes = model.DType.Contains("16") ? 2 : 4;
         double tokens = (double)form.MicroBatchSize * form.Cutoff;
@@ -32,7 +33,7 @@ public sealed record MemoryEstimate(long WeightBytes, long StateBytes, long Acti
             ? perLayer + shape.Layers * tokens * shape.HiddenSize * elementBytes
             : perLayer * shape.Layers;
         double logits = tokens * shape.VocabSize * 4 * 3;
-        double stateFactor = form.Method == TrainingMethod.Lora ? 1.3 : 4.5;
+        double stateFactor = (method ?? form.Method) == TrainingMethod.Lora ? 1.3 : 4.5;
         return new MemoryEstimate(model.WeightBytes, (long)(model.WeightBytes * (stateFactor - 1)), (long)(activations + logits), MemAvailableBytes());
     }
 
