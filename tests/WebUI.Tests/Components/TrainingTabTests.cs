@@ -202,6 +202,7 @@ public sealed class TrainingTabTests : IClassFixture<TrainingTabFixture>, IAsync
         Assert.True(steps >= 4, $"{steps} steps");
         Assert.Equal($"{steps} / {steps}", FactValue(tab, "Step"));
         Assert.Contains($"step {steps}/{steps}", tab.Find("[data-testid=training-log]").TextContent);
+        Assert.Matches(@"^Peak memory [\d.]+ [KMG]?B \(estimated [\d.]+ [KMG]?B\)\.$", tab.Find("[data-testid=measured-memory]").TextContent.Trim());
 
         // A tab opened after this one is closed shows the finished run from the engine's snapshot.
         await context.DisposeComponentsAsync();
