@@ -16,6 +16,15 @@ public sealed partial class StudioEngine
         return imported;
     }
 
+    /// <summary>Writes the run these options describe as a job for axolotl or LLaMA-Factory in jobs/NAME (file work, off the torch workers); returns its folder.</summary>
+    public async Task<string> ExportJobAsync(TrainingOptions options, CancellationToken cancellationToken = default)
+    {
+        var model = Model ?? throw NoModel();
+        var folder = StudioPaths.Inside(Paths.Jobs, options.OutputName);
+        await Task.Run(() => JobExport.Write(folder, options, model.Path, options.Overwrite), cancellationToken);
+        return folder;
+    }
+
     /// <summary>Renames a run's output and its checkpoints; refused for a run in use (training, applied or loaded) or onto an existing name.</summary>
     public void RenameRun(RunEntry run, string newName)
     {

@@ -7,6 +7,8 @@ namespace WebUI.Engine.Studio;
 public sealed record StudioPaths(string Root)
 {
     public string Models => Path.Combine(Root, "models");
+    /// <summary>Runs exported for axolotl or LLaMA-Factory, one folder each.</summary>
+    public string Jobs => Path.Combine(Root, "jobs");
     public string Loras => Path.Combine(Root, "loras");
     public string Datasets => Path.Combine(Root, "training", "datasets");
     public string Formats => Path.Combine(Root, "training", "formats");

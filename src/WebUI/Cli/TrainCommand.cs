@@ -22,6 +22,7 @@ public sealed class TrainCommand
     private readonly Option<string?> trainOnlyAfter = CliOptions.OptionalText("--train-only-after", "Formatted rows: train only on the text after this marker", "train on all");
     private readonly Option<bool> noEos = CliOptions.Flag("--no-eos", "Do not end each section, row or assistant turn with EOS");
     private readonly Option<string?> evalDataset = CliOptions.OptionalText("--eval-dataset", "Separate evaluation file of the same kind", "none");
+    private readonly Option<string?> exportJob = CliOptions.OptionalText("--export-job", "Write these settings and the dataset as an axolotl / LLaMA-Factory job folder instead of training here", "train here");
     private readonly Option<string?> fromLora = CliOptions.OptionalText("--from-lora", "Staged fine-tuning: continue this adapter (in loras/, or a folder) into the new output", "a new adapter");
     private readonly Option<string?> reference = CliOptions.OptionalText("--reference", "Text to measure forgetting on: its perplexity before and after training", "none");
     private readonly Option<double> evalFraction = CliOptions.Number("--eval-fraction", "Share of rows held out for evaluation", Defaults.Data.EvalFraction);
@@ -81,11 +82,17 @@ public sealed class TrainCommand
             shared.Model, train.dataset, train.output, train.format, train.cutoff, train.overlap, train.trainOnlyAfter, train.noEos, train.evalDataset, train.reference, train.fromLora,
             train.evalFraction, train.seed, train.method, train.rank, train.alpha, train.dropout, train.rslora, train.targets, train.lr, train.scheduler, train.warmup,
             train.epochs, train.microBatch, train.batch, train.evalEvery, train.saveEvery, train.stopAtLoss, train.keep, train.weightDecay,
-            train.noGradientCheckpointing, train.freezeEmbeddings, train.resume, train.overwrite,
+            train.noGradientCheckpointing, train.freezeEmbeddings, train.resume, train.overwrite, train.exportJob,
         };
         command.SetAction(parsed =>
         {
             var paths = StudioPaths.ForCurrentDirectory();
+            if (parsed.GetValue(train.exportJob) is { } job)
+            {
+                var files = JobExport.Write(job, train.Read(parsed, paths), parsed.GetRequiredValue(shared.Model), parsed.GetValue(train.overwrite));
+                Console.WriteLine(JsonSerializer.Serialize(new { job = Path.GetFullPath(job), files }));
+                return Task.FromResult(0);
+            }
             return RunAsync(parsed.GetRequiredValue(shared.Model), train.Read(parsed, paths), paths);
         });
         return command;

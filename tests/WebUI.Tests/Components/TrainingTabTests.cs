@@ -111,6 +111,23 @@ public sealed class TrainingTabTests : IClassFixture<TrainingTabFixture>, IAsync
         tab.WaitForAssertion(() => Assert.DoesNotContain("after the dataset check", Row(tab, "epoch")[1]), Slow);
     }
 
+    [Fact]
+    public async Task Export_as_job_writes_the_run_for_axolotl_and_llama_factory_into_jobs()
+    {
+        var tab = RenderTab();
+        Upload(tab, "job-stories.txt", TinyStories());
+        tab.WaitForAssertion(() => Assert.Equal("job-stories", Value(tab, "Name")));
+        await ChangeAsync(tab, "LoRA Rank", "4");
+
+        await ClickAsync(tab, "Export as job");
+
+        var job = Path.Combine(fixture.Paths.Jobs, "job-stories");
+        tab.WaitForAssertion(() => Assert.Contains(job, tab.Find("[data-testid=job-message]").TextContent), Slow);
+        Assert.Contains("lora_r: 4", File.ReadAllText(Path.Combine(job, "axolotl.yaml")));
+        Assert.True(File.Exists(Path.Combine(job, "data", "train.jsonl")));
+        Assert.False(fixture.Engine.IsTraining, "exporting a job trains nothing here");
+    }
+
     private static string[] Row(IRenderedComponent<IComponent> tab, string row) =>
         [.. tab.Find($"[data-testid=method-advice] tr[data-row={row}]").Children.Select(c => c.TextContent.Trim())];
 

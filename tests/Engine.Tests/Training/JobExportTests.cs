@@ -1,0 +1,103 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using WebUI.Engine.Adapters;
+using WebUI.Engine.Tests.Adapters;
+using WebUI.Engine.Training;
+using YamlDotNet.Serialization;
+
+namespace WebUI.Engine.Tests.Training;
+
+/// <summary>A run exported as an axolotl / LLaMA-Factory job: the YAML parses back to the run's settings, the data is converted, the bytes repeat.</summary>
+public sealed class JobExportTests
+{
+    private readonly string root = TinyModels.TempDir();
+
+    private TrainingOptions Options(string dataset) => new()
+    {
+        OutputName = "big-run", Method = TrainingMethod.Lora, LearningRate = 2e-4, Epochs = 3, MicroBatchSize = 2, BatchSize = 8, WarmupSteps = 10,
+        EvalEvery = 50, SaveEvery = 100, Seed = 7, WeightDecay = 0.01,
+        Lora = new LoraOptions { Rank = 16, Alpha = 32, Dropout = 0.05, TargetModules = ["q_proj", "v_proj"], UseRsLora = true },
+        Data = new DatasetOptions { DatasetPath = dataset, Cutoff = 512, EvalFraction = 0.1 },
+    };
+
+    private string Write(string name, string text)
+    {
+        var path = Path.Combine(root, name);
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    private static Dictionary<object, object> Yaml(string path) => new DeserializerBuilder().Build().Deserialize<Dictionary<object, object>>(File.ReadAllText(path));
+
+    [Fact]
+    public void Raw_text_becomes_completion_rows_and_the_configs_parse_back_to_the_runs_settings()
+    {
+        var dataset = Write("stories.txt", "Once upon a time.\n\n\nThe end.\n\n\nAnother story.");
+        var job = Path.Combine(root, "job");
+
+        var files = JobExport.Write(job, Options(dataset), Path.Combine(root, "no-model-config"));
+
+        var axolotl = Yaml(Path.Combine(job, "axolotl.yaml"));
+        Assert.Equal("REPLACE_WITH_BASE_MODEL", axolotl["base_model"]);
+        Assert.Equal(("lora", "16", "32", "0.05", "512", "2", "4", "3"), ((string)axolotl["adapter"], (string)axolotl["lora_r"], (string)axolotl["lora_alpha"],
+            (string)axolotl["lora_dropout"], (string)axolotl["sequence_len"], (string)axolotl["micro_batch_size"], (string)axolotl["gradient_accumulation_steps"], (string)axolotl["num_epochs"]));
+        Assert.Equal(["q_proj", "v_proj"], ((List<object>)axolotl["lora_target_modules"]).Cast<string>());
+        Assert.Equal(("0.0002", "cosine", "10", "adamw_torch", "0.01", "7", "0.1", "50", "100", "true"), ((string)axolotl["learning_rate"], (string)axolotl["lr_scheduler"],
+            (string)axolotl["warmup_steps"], (string)axolotl["optimizer"], (string)axolotl["weight_decay"], (string)axolotl["seed"], (string)axolotl["val_set_size"],
+            (string)axolotl["eval_steps"], (string)axolotl["save_steps"], (string)axolotl["peft_use_rslora"]));
+        var entry = (Dictionary<object, object>)((List<object>)axolotl["datasets"])[0];
+        Assert.Equal(("data/train.jsonl", "completion", "text"), ((string)entry["path"], (string)entry["type"], (string)entry["field"]));
+
+        var factory = Yaml(Path.Combine(job, "llamafactory.yaml"));
+        Assert.Equal(("pt", "lora", "16", "q_proj,v_proj", "webui_train", "512", "4"), ((string)factory["stage"], (string)factory["finetuning_type"], (string)factory["lora_rank"],
+            (string)factory["lora_target"], (string)factory["dataset"], (string)factory["cutoff_len"], (string)factory["gradient_accumulation_steps"]));
+        Assert.Equal("text", JsonNode.Parse(File.ReadAllText(Path.Combine(job, "dataset_info.json")))!["webui_train"]!["columns"]!["prompt"]!.GetValue<string>());
+
+        var rows = File.ReadAllLines(Path.Combine(job, "data", "train.jsonl")).Select(l => JsonNode.Parse(l)!["text"]!.GetValue<string>()).ToList();
+        Assert.Equal(["Once upon a time.", "The end.", "Another story."], rows);
+        var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(job, "data", "manifest.json")))!;
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(Path.Combine(job, "data", "train.jsonl")))), manifest["train.jsonl"]!.GetValue<string>());
+        Assert.Contains("deepspeed/zero3.json", files);
+        Assert.Contains("overlap 256", File.ReadAllText(Path.Combine(job, "README.md"))); // a setting with no equivalent is listed
+        Assert.StartsWith("#!/usr/bin/env bash", File.ReadAllText(Path.Combine(job, "launch.sh")));
+    }
+
+    [Fact]
+    public void Chats_keep_their_messages_and_train_on_the_assistant_and_a_job_is_the_same_bytes_twice()
+    {
+        var dataset = Write("chats.jsonl", """
+            {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}
+            {"conversations": [{"from": "human", "value": "Name?"}, {"from": "gpt", "value": "Sue."}]}
+            """);
+        JobExport.Write(Path.Combine(root, "a"), Options(dataset), root);
+        JobExport.Write(Path.Combine(root, "b"), Options(dataset), root);
+
+        var entry = (Dictionary<object, object>)((List<object>)Yaml(Path.Combine(root, "a", "axolotl.yaml"))["datasets"])[0];
+        Assert.Equal(("chat_template", "messages"), ((string)entry["type"], (string)entry["field_messages"]));
+        Assert.Equal(["assistant"], ((List<object>)entry["roles_to_train"]).Cast<string>());
+        var second = JsonNode.Parse(File.ReadAllLines(Path.Combine(root, "a", "data", "train.jsonl"))[1])!["messages"]!.AsArray();
+        Assert.Equal([("user", "Name?"), ("assistant", "Sue.")], second.Select(m => (m!["role"]!.GetValue<string>(), m["content"]!.GetValue<string>())));
+        Assert.Equal(TestAdapters.Snapshot(Path.Combine(root, "a")), TestAdapters.Snapshot(Path.Combine(root, "b")));
+    }
+
+    [Fact]
+    public void An_existing_job_is_kept_unless_overwritten_and_a_format_with_no_target_type_is_named()
+    {
+        var dataset = Write("stories.txt", "Once upon a time.");
+        var job = Path.Combine(root, "job");
+        JobExport.Write(job, Options(dataset), root);
+        var first = TestAdapters.Snapshot(job);
+
+        Assert.Throws<IOException>(() => JobExport.Write(job, Options(dataset) with { Epochs = 9 }, root));
+        Assert.Equal(first, TestAdapters.Snapshot(job));
+        JobExport.Write(job, Options(dataset) with { Epochs = 9 }, root, overwrite: true);
+        Assert.Single(Directory.GetDirectories(root, "job.backup-*"));
+
+        var rows = Write("rows.json", """[{"question": "Why?", "answer": "Because."}]""");
+        var format = Write("qa-format.json", """{"question,answer": "Q: %question%\nA: %answer%"}""");
+        var error = Assert.Throws<ArgumentException>(() => JobExport.Write(Path.Combine(root, "qa"), Options(rows) with { Data = Options(rows).Data with { FormatPath = format } }, root));
+        Assert.Contains("not an alpaca row", error.Message);
+        Assert.False(Directory.Exists(Path.Combine(root, "qa")));
+    }
+}
