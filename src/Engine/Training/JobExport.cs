@@ -27,6 +27,7 @@ public static class JobExport
         var files = new SortedDictionary<string, string>(StringComparer.Ordinal)
         {
             ["axolotl.yaml"] = Axolotl(options, data, baseModel),
+            ["axolotl-fsdp.yaml"] = Axolotl(options, data, baseModel) + Fsdp,
             ["llamafactory.yaml"] = LlamaFactory(options, data, baseModel),
             ["dataset_info.json"] = DatasetInfo(data),
             ["deepspeed/zero2.json"] = DeepSpeed(stage: 2),
@@ -134,9 +135,21 @@ public static class JobExport
         yaml.Add("bf16", "auto");
         yaml.Add("output_dir", $"./outputs/{o.OutputName}");
         yaml.Comment("deepspeed: deepspeed/zero2.json   # several GPUs: ZeRO-2 shards optimizer state and gradients; zero3.json shards the weights too");
-        yaml.Comment("fsdp_version: 2   # or FSDP2 instead of DeepSpeed (fsdp_config: {offload_params: false, state_dict_type: FULL_STATE_DICT})");
+        yaml.Comment("or FSDP2 instead of DeepSpeed: axolotl-fsdp.yaml");
         return yaml.ToString();
     }
+
+    // The FSDP2 variant: each GPU holds a shard of the weights, gradients and optimizer state, wrapped per decoder layer.
+    private const string Fsdp = """
+        fsdp_version: 2
+        fsdp_config:
+          offload_params: false
+          cpu_ram_efficient_loading: true
+          auto_wrap_policy: TRANSFORMER_BASED_WRAP
+          state_dict_type: FULL_STATE_DICT
+          reshard_after_forward: true
+
+        """;
 
     private static List<(string, object)> DatasetEntry(ConvertedData data, string split)
     {
@@ -226,9 +239,9 @@ public static class JobExport
             MASTER_PORT="${MASTER_PORT:-29500}" NPROC_PER_NODE="$GPUS" llamafactory-cli train llamafactory.yaml
         elif [ "${NNODES:-1}" -gt 1 ]; then
           torchrun --nnodes "$NNODES" --node_rank "$NODE_RANK" --nproc_per_node "$GPUS" \
-            --rdzv_backend c10d --rdzv_endpoint "${MASTER_ADDR}:${MASTER_PORT:-29500}" -m axolotl.cli.train axolotl.yaml
+            --rdzv_backend c10d --rdzv_endpoint "${MASTER_ADDR}:${MASTER_PORT:-29500}" -m axolotl.cli.train "${CONFIG:-axolotl.yaml}"
         else
-          accelerate launch --num_processes "$GPUS" -m axolotl.cli.train axolotl.yaml
+          accelerate launch --num_processes "$GPUS" -m axolotl.cli.train "${CONFIG:-axolotl.yaml}"   # CONFIG=axolotl-fsdp.yaml for FSDP2
         fi
 
         """;

@@ -49,6 +49,10 @@ public sealed class JobExportTests
         var entry = (Dictionary<object, object>)((List<object>)axolotl["datasets"])[0];
         Assert.Equal(("data/train.jsonl", "completion", "text"), ((string)entry["path"], (string)entry["type"], (string)entry["field"]));
 
+        var fsdp = Yaml(Path.Combine(job, "axolotl-fsdp.yaml"));
+        Assert.Equal(("2", "16"), ((string)fsdp["fsdp_version"], (string)fsdp["lora_r"]));
+        Assert.Equal("TRANSFORMER_BASED_WRAP", ((Dictionary<object, object>)fsdp["fsdp_config"])["auto_wrap_policy"]);
+
         var factory = Yaml(Path.Combine(job, "llamafactory.yaml"));
         Assert.Equal(("pt", "lora", "16", "q_proj,v_proj", "webui_train", "512", "4"), ((string)factory["stage"], (string)factory["finetuning_type"], (string)factory["lora_rank"],
             (string)factory["lora_target"], (string)factory["dataset"], (string)factory["cutoff_len"], (string)factory["gradient_accumulation_steps"]));
