@@ -14,7 +14,7 @@ public sealed partial class StudioEngine
 
     /// <summary>
     /// Inspects a finished run against the loaded model (its base): update norms, forgetting on the run's reference
-    /// text, probe drift and neighbours (the given probes, or the words its dataset uses most unlike the reference),
+    /// text (or the studio's), probe drift and neighbours (the given probes, or the words its dataset uses most unlike the reference),
     /// and the next-token shift after <paramref name="prompt"/>. The model stays loaded meanwhile.
     /// </summary>
     public async Task<InspectionReport> InspectRunAsync(RunEntry run, IReadOnlyList<string>? probes, string prompt, CancellationToken cancellationToken = default)
@@ -22,7 +22,7 @@ public sealed partial class StudioEngine
         ThrowIfTrainingOwnsModel();
         var folder = StudioPaths.Inside(run.Method == "full" ? Paths.Models : Paths.Loras, run.Name);
         if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"run '{run.Name}' has no output to inspect (stopped runs have only checkpoints)");
-        var referenceFile = run.Settings.GetValueOrDefault("reference_text.file") is { } name ? Path.Combine(Paths.Datasets, name) : null;
+        var referenceFile = (run.Settings.GetValueOrDefault("reference_text.file") ?? DefaultReferenceText) is { } name ? Path.Combine(Paths.Datasets, name) : null;
         var reference = referenceFile is not null && File.Exists(referenceFile) ? await File.ReadAllTextAsync(referenceFile, cancellationToken) : null;
         var options = new InspectionOptions(probes is { Count: > 0 } ? probes : RunProbes.DefaultFor(folder, Paths.Datasets, reference), prompt,
             reference is null ? null : Path.GetFileName(referenceFile), reference).Validate();

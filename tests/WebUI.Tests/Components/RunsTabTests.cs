@@ -134,10 +134,16 @@ public sealed class RunsTabTests : StudioTestContext
         await Engine.LoadModelAsync(ModelName);
         WriteAdapter("loud", changesOutput: true);
         WriteRun("loud", 2e-3, 1.5, DateTime.Now);
+        Directory.CreateDirectory(Engine.Paths.Datasets);
+        File.WriteAllText(Path.Combine(Engine.Paths.Datasets, "lily.txt"), "Once upon a time, there was a little girl named Lily. She loved to play outside in the park.");
         var page = RenderWithProviders<Runs>();
+        Field(page, "Reference text").MouseDown(); // the studio's reference text, chosen once
+        page.WaitForElements(".mud-popover-open .mud-list-item").Single(i => i.TextContent.Trim() == "lily.txt").Click();
+        page.WaitForAssertion(() => Assert.Equal("lily.txt", Engine.DefaultReferenceText));
 
         Button(page, "Changes of loud").Click();
         page.WaitForElement("[data-testid=run-changes]", TimeSpan.FromMinutes(1));
+        Assert.Contains("perplexity on lily.txt", page.Find("[data-testid=changes-forgetting]").TextContent); // the run has none of its own
         Assert.Equal(10, page.FindAll("[data-testid=next-token] tbody tr").Count);
         Assert.Contains("cannot exceed its rank", page.Find("[data-testid=effective-rank]").TextContent);
         Assert.Empty(page.FindAll("[data-testid=neighbours]")); // no reference text, so no default probes
