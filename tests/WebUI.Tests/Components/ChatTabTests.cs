@@ -108,12 +108,13 @@ public sealed class ChatTabTests : StudioTestContext
         Field(page, "Temperature").Input("0");
         Field(page, "Max new tokens").Input("24");
         await page.InvokeAsync(() => page.FindAll("label").Single(l => l.TextContent.Trim() == "Compare").QuerySelector("input")!.Change(true));
-        Field(page, "Adapter 1").MouseDown();
-        page.WaitForElements(".mud-popover-open .mud-list-item").Single(i => i.TextContent.Trim() == "loud").Click();
+        await page.InvokeAsync(() => Field(page, "Adapter 1").MouseDown());
+        page.WaitForElements(".mud-popover-open .mud-list-item");
+        await page.InvokeAsync(() => page.FindAll(".mud-popover-open .mud-list-item").Single(i => i.TextContent.Trim() == "loud").Click());
         page.WaitForAssertion(() => Assert.Equal("loud", Field(page, "Adapter 1").GetAttribute("value")));
 
-        page.Find("textarea[aria-label='Compare message']").Input("Once upon a time");
-        page.FindAll("button").First(b => b.TextContent.Trim() == "Send to all").Click();
+        await page.InvokeAsync(() => page.Find("textarea[aria-label='Compare message']").Input("Once upon a time"));
+        await page.InvokeAsync(() => page.FindAll("button").First(b => b.TextContent.Trim() == "Send to all").Click());
 
         page.WaitForAssertion(() => Assert.Equal(2, page.FindAll("[data-testid=compare] .studio-message-meta").Count), TimeSpan.FromMinutes(1));
         string Reply(int column) => page.Find($"[data-column='{column}'] .studio-message[data-role=assistant] .studio-message-text").TextContent;

@@ -83,16 +83,16 @@ public sealed class ModelTabTests : StudioTestContext
         var page = RenderWithProviders<Model>();
         page.WaitForElement("tr[data-adapter=tom]");
 
-        page.FindAll("button").First(b => b.TextContent.Trim() == "Serving command").Click();
+        await page.InvokeAsync(() => page.FindAll("button").First(b => b.TextContent.Trim() == "Serving command").Click());
         var all = page.WaitForElement("[data-testid=serving-command]").TextContent;
         Assert.StartsWith($"vllm serve {Engine.Model!.Path} --enable-lora --lora-modules", all);
         Assert.Contains($"sue={Path.Combine(Engine.Paths.Loras, "sue")}", all);
         Assert.Contains($"tom={Path.Combine(Engine.Paths.Loras, "tom")}", all);
         Assert.EndsWith("--max-loras 2", all.Trim());
 
-        page.Find("button[aria-label='Apply tom']").Click();
+        await page.InvokeAsync(() => page.Find("button[aria-label='Apply tom']").Click());
         page.WaitForAssertion(() => Assert.Equal([new AdapterWeight("tom", 1.0)], Engine.DefaultAdapters));
-        page.FindAll("button").First(b => b.TextContent.Trim() == "Serving command").Click();
+        await page.InvokeAsync(() => page.FindAll("button").First(b => b.TextContent.Trim() == "Serving command").Click());
         page.WaitForAssertion(() => Assert.DoesNotContain("sue=", page.Find("[data-testid=serving-command]").TextContent));
         Assert.EndsWith("--max-loras 1", page.Find("[data-testid=serving-command]").TextContent.Trim());
     }

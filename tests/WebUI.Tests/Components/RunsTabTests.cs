@@ -95,15 +95,15 @@ public sealed class RunsTabTests : StudioTestContext
         WriteRun("keep-me", 2e-3, 1.5, DateTime.Now.AddHours(-2));
         WriteRun("drop-me", 2e-3, 1.4, DateTime.Now.AddHours(-1));
         var page = RenderWithProviders<Runs>();
-        Button(page, "Rename keep-me").Click();
+        await page.InvokeAsync(() => Button(page, "Rename keep-me").Click());
         await page.InvokeAsync(() => Field(page, "New name").Change("kept"));
-        page.FindAll("button").First(b => b.TextContent.Trim() == "Save").Click();
+        await page.InvokeAsync(() => page.FindAll("button").First(b => b.TextContent.Trim() == "Save").Click());
         page.WaitForElement("tr[data-run=kept]");
         Assert.True(Directory.Exists(Path.Combine(Engine.Paths.Loras, "kept")));
         Assert.False(Directory.Exists(Path.Combine(Engine.Paths.Loras, "keep-me")));
 
-        Button(page, "Delete kept").Click();
-        page.Find("tr[data-confirm=kept]").QuerySelectorAll("button").First(b => b.TextContent.Trim() == "Keep it").Click();
+        await page.InvokeAsync(() => Button(page, "Delete kept").Click());
+        await page.InvokeAsync(() => page.Find("tr[data-confirm=kept]").QuerySelectorAll("button").First(b => b.TextContent.Trim() == "Keep it").Click());
         page.WaitForAssertion(() => Assert.Empty(page.FindAll("tr[data-run=kept]")));
         Assert.True(File.Exists(Path.Combine(Engine.Paths.Loras, "kept", "adapter_model.safetensors")), "the output was to be kept");
         Assert.False(File.Exists(Path.Combine(Engine.Paths.Loras, "kept", "training_log.json")));
@@ -115,15 +115,15 @@ public sealed class RunsTabTests : StudioTestContext
         WriteRun("drop-me", 2e-3, 1.4, DateTime.Now); // records beside a real adapter, so it can be applied
         await Engine.ApplyAdaptersAsync([new WebUI.Engine.Adapters.AdapterWeight("drop-me", 1)]);
         page.WaitForElement("tr[data-run=drop-me]");
-        Button(page, "Delete drop-me").Click();
-        page.Find("tr[data-confirm=drop-me]").QuerySelectorAll("button").First(b => b.TextContent.Trim() == "Delete it too").Click();
+        await page.InvokeAsync(() => Button(page, "Delete drop-me").Click());
+        await page.InvokeAsync(() => page.Find("tr[data-confirm=drop-me]").QuerySelectorAll("button").First(b => b.TextContent.Trim() == "Delete it too").Click());
         page.WaitForAssertion(() => Assert.Contains("applied on the Model tab", page.Find("[data-testid=runs-error]").TextContent));
         Assert.True(Directory.Exists(Path.Combine(Engine.Paths.Loras, "drop-me")));
 
         await Engine.ApplyAdaptersAsync([]);
         page.WaitForElement("tr[data-run=drop-me]");
-        Button(page, "Delete drop-me").Click();
-        page.Find("tr[data-confirm=drop-me]").QuerySelectorAll("button").First(b => b.TextContent.Trim() == "Delete it too").Click();
+        await page.InvokeAsync(() => Button(page, "Delete drop-me").Click());
+        await page.InvokeAsync(() => page.Find("tr[data-confirm=drop-me]").QuerySelectorAll("button").First(b => b.TextContent.Trim() == "Delete it too").Click());
         page.WaitForAssertion(() => Assert.Empty(page.FindAll("tr[data-run=drop-me]")));
         Assert.False(Directory.Exists(Path.Combine(Engine.Paths.Loras, "drop-me")));
     }
@@ -137,11 +137,12 @@ public sealed class RunsTabTests : StudioTestContext
         Directory.CreateDirectory(Engine.Paths.Datasets);
         File.WriteAllText(Path.Combine(Engine.Paths.Datasets, "lily.txt"), "Once upon a time, there was a little girl named Lily. She loved to play outside in the park.");
         var page = RenderWithProviders<Runs>();
-        Field(page, "Reference text").MouseDown(); // the studio's reference text, chosen once
-        page.WaitForElements(".mud-popover-open .mud-list-item").Single(i => i.TextContent.Trim() == "lily.txt").Click();
+        await page.InvokeAsync(() => Field(page, "Reference text").MouseDown()); // the studio's reference text, chosen once
+        page.WaitForElements(".mud-popover-open .mud-list-item");
+        await page.InvokeAsync(() => page.FindAll(".mud-popover-open .mud-list-item").Single(i => i.TextContent.Trim() == "lily.txt").Click());
         page.WaitForAssertion(() => Assert.Equal("lily.txt", Engine.DefaultReferenceText));
 
-        Button(page, "Changes of loud").Click();
+        await page.InvokeAsync(() => Button(page, "Changes of loud").Click());
         page.WaitForElement("[data-testid=run-changes]", TimeSpan.FromMinutes(1));
         Assert.Contains("perplexity on lily.txt", page.Find("[data-testid=changes-forgetting]").TextContent); // the run has none of its own
         Assert.Equal(10, page.FindAll("[data-testid=next-token] tbody tr").Count);
@@ -149,7 +150,7 @@ public sealed class RunsTabTests : StudioTestContext
         Assert.Empty(page.FindAll("[data-testid=neighbours]")); // no reference text, so no default probes
 
         await page.InvokeAsync(() => Field(page, "Probes").Change("Lily, park"));
-        page.FindAll("button").First(b => b.TextContent.Trim() == "Inspect").Click();
+        await page.InvokeAsync(() => page.FindAll("button").First(b => b.TextContent.Trim() == "Inspect").Click());
         page.WaitForAssertion(() => Assert.Equal(["Lily", "park"], page.FindAll("[data-testid=neighbours] tr[data-probe]").Select(r => r.GetAttribute("data-probe"))),
             TimeSpan.FromMinutes(1));
     }
