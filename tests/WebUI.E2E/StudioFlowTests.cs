@@ -77,6 +77,8 @@ public sealed class StudioFlowTests(ITestOutputHelper log)
         await FillAsync(page, "Micro Batch Size", "8");
         await FillAsync(page, "Batch Size", "16");
         await FillAsync(page, "Cutoff Length", "128");
+        // Overlap follows the cutoff until set: let that update arrive first, or it can land inside the typing below.
+        await Expect(page.GetByLabel("Overlap Length", new() { Exact = true })).ToHaveValueAsync("64");
         await FillAsync(page, "Overlap Length", "0");
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Start Training" }).ClickAsync();
@@ -187,6 +189,7 @@ public sealed class StudioFlowTests(ITestOutputHelper log)
         var field = page.GetByLabel(label, new() { Exact = true });
         await field.FillAsync(value);
         await field.BlurAsync();
+        await Expect(field).ToHaveValueAsync(value);
     }
 
     /// <summary>Picks an option of a MudSelect: opens its combobox, then clicks the option in the list it pops up.</summary>
