@@ -8,7 +8,7 @@ public static class RunProbes
     /// <summary>From the dataset named in the run's training_parameters.json (looked up in <paramref name="datasets"/>); none without a reference or the dataset.</summary>
     public static IReadOnlyList<string> DefaultFor(string runFolder, string datasets, string? reference)
     {
-        var parameters = Path.Combine(runFolder, "training_parameters.json");
+        var parameters = Path.Combine(runFolder, Training.TrainingRecordFiles.ParametersFileName);
         if (reference is null || !File.Exists(parameters)) return [];
         var file = JsonNode.Parse(File.ReadAllText(parameters))?["dataset"]?["file"]?.GetValue<string>();
         if (file is null) return [];

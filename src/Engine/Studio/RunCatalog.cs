@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using WebUI.Engine.Insight;
+using WebUI.Engine.Loading;
 using WebUI.Engine.Training;
 
 namespace WebUI.Engine.Studio;
@@ -23,7 +24,7 @@ public sealed record RunEntry(
 
 public static class RunCatalog
 {
-    public const string ParametersFile = "training_parameters.json", LogFile = "training_log.json";
+    private const string ParametersFile = TrainingRecordFiles.ParametersFileName, LogFile = TrainingRecordFiles.LogFileName;
 
     /// <summary>Every run, newest first.</summary>
     public static IReadOnlyList<RunEntry> List(StudioPaths paths)
@@ -31,19 +32,12 @@ public static class RunCatalog
         var runs = new List<RunEntry>();
         foreach (var (root, method) in new[] { (paths.Loras, "lora"), (paths.Models, "full") })
             if (Directory.Exists(root))
-                foreach (var folder in Directory.EnumerateDirectories(root).Where(IsListed))
+                foreach (var folder in Directory.EnumerateDirectories(root).Where(d => !StagingNames.IsHiddenFromListings(d)))
                     if (File.Exists(Path.Combine(folder, LogFile)) && Read(folder, method) is { } run) runs.Add(run);
         if (Directory.Exists(paths.Checkpoints))
-            foreach (var folder in Directory.EnumerateDirectories(paths.Checkpoints).Where(IsListed))
+            foreach (var folder in Directory.EnumerateDirectories(paths.Checkpoints).Where(d => !StagingNames.IsHiddenFromListings(d)))
                 if (!runs.Any(r => r.Name == Path.GetFileName(folder)) && Stopped(folder) is { } run) runs.Add(run);
         return [.. runs.OrderByDescending(r => r.Date)];
-    }
-
-    // Hidden staging folders and backups of replaced outputs are not runs of their own.
-    private static bool IsListed(string folder)
-    {
-        var name = Path.GetFileName(folder);
-        return !name.StartsWith('.') && !name.Contains(".backup-", StringComparison.Ordinal) && !name.Contains(".tmp-old-", StringComparison.Ordinal);
     }
 
     private static RunEntry? Read(string folder, string method)
@@ -69,10 +63,9 @@ public static class RunCatalog
     private static RunEntry? Stopped(string folder)
     {
         if (TrainingCheckpoints.Newest(folder) is not { } checkpoint) return null;
-        TrainingState? state;
-        try { state = JsonSerializer.Deserialize<TrainingState>(File.ReadAllText(Path.Combine(checkpoint, "trainer_state.json"))); }
-        catch (Exception e) when (e is JsonException or IOException) { return null; }
-        if (state is null) return null;
+        TrainingState state;
+        try { state = TrainingCheckpoints.ReadState(checkpoint); }
+        catch (Exception e) when (e is JsonException or IOException or InvalidModelException) { return null; }
         return new RunEntry(Path.GetFileName(folder), File.Exists(Path.Combine(checkpoint, "weights.safetensors")) ? "full" : "lora", "stopped", checkpoint,
             null, null, null, Directory.GetLastWriteTime(checkpoint), state.Step, state.TrainLoss.LastOrDefault()?.Loss, state.LastEval,
             state.Tokens / Math.Max(state.TrainSeconds, 1e-9), null, null, null, SizeOf(checkpoint), null, null, state.TrainLoss, state.EvalLoss,

@@ -20,7 +20,7 @@ public sealed partial class StudioEngine
     public async Task<InspectionReport> InspectRunAsync(RunEntry run, IReadOnlyList<string>? probes, string prompt, CancellationToken cancellationToken = default)
     {
         ThrowIfTrainingOwnsModel();
-        var folder = StudioPaths.Inside(run.Method == "full" ? Paths.Models : Paths.Loras, run.Name);
+        var folder = OutputFolder(run);
         if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"run '{run.Name}' has no output to inspect (stopped runs have only checkpoints)");
         var referenceFile = (run.Settings.GetValueOrDefault("reference_text.file") ?? DefaultReferenceText) is { } name ? Path.Combine(Paths.Datasets, name) : null;
         var reference = referenceFile is not null && File.Exists(referenceFile) ? await File.ReadAllTextAsync(referenceFile, cancellationToken) : null;

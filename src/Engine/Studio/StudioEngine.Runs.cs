@@ -53,7 +53,7 @@ public sealed partial class StudioEngine
         {
             if (removeOutputs) Directory.Delete(output, recursive: true);
             else
-                foreach (var record in new[] { RunCatalog.LogFile, RunCatalog.ParametersFile })
+                foreach (var record in new[] { TrainingRecordFiles.LogFileName, TrainingRecordFiles.ParametersFileName })
                     File.Delete(Path.Combine(output, record));
         }
         RaiseChanged();

@@ -24,10 +24,11 @@ public static class JobExport
         var data = Convert(options.Data);
         var baseModel = HubIdOf(baseModelFolder);
         var unmapped = Unmapped(options);
+        var axolotl = Axolotl(options, data, baseModel);
         var files = new SortedDictionary<string, string>(StringComparer.Ordinal)
         {
-            ["axolotl.yaml"] = Axolotl(options, data, baseModel),
-            ["axolotl-fsdp.yaml"] = Axolotl(options, data, baseModel) + Fsdp,
+            ["axolotl.yaml"] = axolotl,
+            ["axolotl-fsdp.yaml"] = axolotl + Fsdp,
             ["llamafactory.yaml"] = LlamaFactory(options, data, baseModel),
             ["dataset_info.json"] = DatasetInfo(data),
             ["deepspeed/zero2.json"] = DeepSpeed(stage: 2),

@@ -39,7 +39,7 @@ public static class RunImport
         {
             foreach (var file in Directory.EnumerateFiles(artifact).Where(Wanted))
                 File.Copy(file, Path.Combine(staging, Path.GetFileName(file)));
-            File.WriteAllText(Path.Combine(staging, "training_log.json"), log.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            File.WriteAllText(Path.Combine(staging, TrainingRecordFiles.LogFileName), log.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         });
         return new ImportedRun(adapter ? "adapter" : "model", name, destination, ((JsonArray)log["train_curve"]!).Count, ((JsonArray)log["eval_curve"]!).Count);
     }

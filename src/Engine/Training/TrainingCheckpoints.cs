@@ -47,13 +47,17 @@ public static class TrainingCheckpoints
         ? Directory.GetDirectories(folder, "checkpoint-*").Where(d => !StagingNames.IsHiddenFromListings(d) && File.Exists(Path.Combine(d, StateFile))).Order().LastOrDefault()
         : null;
 
+    /// <summary>Where the run stood at that checkpoint (its steps, curves and time).</summary>
+    public static TrainingState ReadState(string checkpoint) =>
+        JsonSerializer.Deserialize<TrainingState>(File.ReadAllText(Path.Combine(checkpoint, StateFile)))
+            ?? throw new InvalidModelException($"{checkpoint}: unreadable {StateFile}");
+
     /// <summary>Loads the newest checkpoint into the weights, optimizer and dropout generator; the state to continue from.</summary>
     public static TrainingState RestoreNewest(string folder, TrainableWeights weights, AdamW optimizer, Generator dropoutRandom)
     {
         RecoverAndClean(folder);
         var newest = Newest(folder) ?? throw new InvalidOperationException($"nothing to resume: no checkpoint in {folder}");
-        var state = JsonSerializer.Deserialize<TrainingState>(File.ReadAllText(Path.Combine(newest, StateFile)))
-            ?? throw new InvalidModelException($"{newest}: unreadable {StateFile}");
+        var state = ReadState(newest);
         weights.LoadCheckpoint(newest);
         using var file = SafeTensorsFile.Open(Path.Combine(newest, OptimizerFile));
         optimizer.Restore(int.Parse(file.Metadata["optimizer_steps"]), name => file.Read(name));

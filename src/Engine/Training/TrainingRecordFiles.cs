@@ -11,6 +11,7 @@ namespace WebUI.Engine.Training;
 /// </summary>
 public static class TrainingRecordFiles
 {
+    public const string ParametersFileName = "training_parameters.json", LogFileName = "training_log.json";
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
     public static void Write(string folder, LoadedModel model, TrainingOptions options, BuiltDataset data, TrainingState state, long trainable, TimeSpan duration, int keptStep, Insight.ForgettingReport? forgetting)
@@ -55,8 +56,8 @@ public static class TrainingRecordFiles
             },
             ["kept_step"] = keptStep, ["kept_eval_loss"] = state.EvalLoss.LastOrDefault(p => p.Step == keptStep)?.Loss,
         };
-        AtomicFile.WriteAllText(Path.Combine(folder, "training_parameters.json"), parameters.ToJsonString(Indented));
-        AtomicFile.WriteAllText(Path.Combine(folder, "training_log.json"), log.ToJsonString(Indented));
+        AtomicFile.WriteAllText(Path.Combine(folder, ParametersFileName), parameters.ToJsonString(Indented));
+        AtomicFile.WriteAllText(Path.Combine(folder, LogFileName), log.ToJsonString(Indented));
     }
 
     private static JsonArray Curve(IEnumerable<LossPoint> points) =>

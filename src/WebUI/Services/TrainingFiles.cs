@@ -10,7 +10,7 @@ public sealed record EarlierRun(string Label, string ParametersPath, DateTime Wr
 /// <summary>What the Training tab offers from disk, read afresh on each call so new files appear without a reload.</summary>
 public static class TrainingFiles
 {
-    public const string ParametersFile = "training_parameters.json";
+    public const string ParametersFile = WebUI.Engine.Training.TrainingRecordFiles.ParametersFileName;
 
     /// <summary>Dataset files in training/datasets, by name (half-written uploads and hidden files left out).</summary>
     public static IReadOnlyList<string> Datasets(StudioPaths paths) => Names(paths.Datasets,
