@@ -12,14 +12,23 @@ public static class AdapterMerger
     /// </summary>
     public static void WriteMerged(LoadedModel baseModel, IReadOnlyList<(LoraAdapter Adapter, double Weight)> adapters, string outputDir)
     {
+        using var noGrad = no_grad();
+        HfModelWriter.Write(baseModel, outputDir, Transform(baseModel, adapters));
+    }
+
+    /// <summary>
+    /// The weight transform a model writer applies to bake <paramref name="adapters"/> in (HF folder or GGUF); checks
+    /// first that every adapter fits the model. Call it, and the writer, under no_grad.
+    /// </summary>
+    public static Func<string, Tensor, Tensor> Transform(LoadedModel baseModel, IReadOnlyList<(LoraAdapter Adapter, double Weight)> adapters)
+    {
         var projections = baseModel.Model.Projections().ToDictionary(p => p.Path, p => p.Linear);
         foreach (var (adapter, weight) in adapters)
         {
             if (!double.IsFinite(weight)) throw new ArgumentException($"adapter '{adapter.Name}' weight must be a finite number (got {weight})");
             adapter.EnsureFits(projections);
         }
-        using var noGrad = no_grad();
-        HfModelWriter.Write(baseModel, outputDir, (name, tensor) => Merged(name, tensor, adapters));
+        return (name, tensor) => Merged(name, tensor, adapters);
     }
 
     /// <summary>The weight with every adapter's delta added, summed in fp32 so a bf16 base is rounded only once.</summary>
@@ -34,7 +43,9 @@ public static class AdapterMerger
         foreach (var (adapter, factor) in deltas)
         {
             var (a, b) = adapter.Weights[path];
-            merged.add_(b.to(ScalarType.Float32).matmul(a.to(ScalarType.Float32)), alpha: factor * adapter.Scale);
+            // An explicit Scalar: TorchSharp's implicit ones can be freed by the finalizer during the native call.
+            using var alpha = TorchSharp.ScalarExtensionMethods.ToScalar(factor * adapter.Scale);
+            merged.add_(b.to(ScalarType.Float32).matmul(a.to(ScalarType.Float32)), alpha: alpha);
         }
         return merged.to(weight.dtype);
     }

@@ -49,7 +49,7 @@ internal static class AtomicFolder
                 StagingNames.SyncDirectory(parent);
                 return;
             }
-            var aside = existing == ExistingFolder.KeepAsBackup ? BackupPathFor(folder) : $"{folder}.tmp-old-{Guid.NewGuid():N}";
+            var aside = existing == ExistingFolder.KeepAsBackup ? AtomicFile.BackupPathFor(folder) : $"{folder}.tmp-old-{Guid.NewGuid():N}";
             Directory.Move(folder, aside);
             try { Directory.Move(staging, folder); }
             catch
@@ -65,14 +65,5 @@ internal static class AtomicFolder
         {
             if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
         }
-    }
-
-    /// <summary>NAME.backup-yyyyMMdd-HHmmss, with -2, -3... when saved more than once in the same second.</summary>
-    private static string BackupPathFor(string folder)
-    {
-        var stem = $"{folder}.backup-{DateTime.Now:yyyyMMdd-HHmmss}";
-        var path = stem;
-        for (int n = 2; Directory.Exists(path) || File.Exists(path); n++) path = $"{stem}-{n}";
-        return path;
     }
 }

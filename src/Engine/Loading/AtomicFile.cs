@@ -9,7 +9,8 @@ public static class AtomicFile
         writer.Write(text);
     });
 
-    public static void Write(string path, Action<Stream> write)
+    /// <param name="keepBackup">An existing file is renamed to NAME.backup-yyyyMMdd-HHmmss instead of replaced.</param>
+    public static void Write(string path, Action<Stream> write, bool keepBackup = false)
     {
         var temp = $"{path}.tmp-{Guid.NewGuid():N}";
         try
@@ -19,6 +20,7 @@ public static class AtomicFile
                 write(stream);
                 stream.Flush(flushToDisk: true);
             }
+            if (keepBackup && File.Exists(path)) File.Move(path, BackupPathFor(path));
             File.Move(temp, path, overwrite: true);
             StagingNames.SyncDirectory(Path.GetDirectoryName(Path.GetFullPath(path)));
         }
@@ -26,5 +28,14 @@ public static class AtomicFile
         {
             if (File.Exists(temp)) File.Delete(temp);
         }
+    }
+
+    /// <summary>NAME.backup-yyyyMMdd-HHmmss, with -2, -3... when saved more than once in the same second.</summary>
+    public static string BackupPathFor(string path)
+    {
+        var stem = $"{path}.backup-{DateTime.Now:yyyyMMdd-HHmmss}";
+        var backup = stem;
+        for (int n = 2; Directory.Exists(backup) || File.Exists(backup); n++) backup = $"{stem}-{n}";
+        return backup;
     }
 }

@@ -48,9 +48,7 @@ public static class Llama2cCheckpoint
             {
                 var name = string.Format(pattern, layer);
                 var t = ReadFloats(reader, shape);
-                if (name.EndsWith("q_proj.weight")) t = PermuteRotary(t, c.NumHeads);
-                else if (name.EndsWith("k_proj.weight")) t = PermuteRotary(t, c.KvHeads);
-                weights[name] = t;
+                weights[name] = HfWeightNames.InterleavedRotaryHeads(name, c) is int heads ? RotaryLayout.ToHalves(t, heads) : t;
             }
         }
         if (!c.TieWordEmbeddings)
@@ -86,13 +84,5 @@ public static class Llama2cCheckpoint
         var floats = new float[count];
         Buffer.BlockCopy(bytes, 0, floats, 0, bytes.Length);
         return tensor(floats, shape);
-    }
-
-    // Row 2j+p of each head (adjacent pairs) becomes row p*headDim/2 + j (HF's rotate-half halves).
-    private static Tensor PermuteRotary(Tensor w, int heads)
-    {
-        long rows = w.shape[0], cols = w.shape[1];
-        using var _ = w;
-        return w.view(heads, rows / heads / 2, 2, cols).transpose(1, 2).reshape(rows, cols).contiguous();
     }
 }

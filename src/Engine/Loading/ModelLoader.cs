@@ -4,14 +4,19 @@ using static TorchSharp.torch;
 
 namespace WebUI.Engine.Loading;
 
-/// <summary>Loads a model folder (Hugging Face) or llama2.c checkpoint, detecting which, into the compute device and dtype.</summary>
+/// <summary>Loads a model folder (Hugging Face), a GGUF file or a llama2.c checkpoint, detecting which, into the compute device and dtype.</summary>
 public static class ModelLoader
 {
     public static LoadedModel Load(string path, ComputeDevice? device = null)
     {
         device ??= ComputeDevice.Detect();
         var source = ModelSource.Detect(path);
-        return source.Format == ModelFormat.HuggingFace ? LoadHf(source, device) : LoadLlama2c(source, device);
+        return source.Format switch
+        {
+            ModelFormat.HuggingFace => LoadHf(source, device),
+            ModelFormat.Gguf => GgufModelFile.Load(source, device),
+            _ => LoadLlama2c(source, device),
+        };
     }
 
     private static LoadedModel LoadHf(ModelSource source, ComputeDevice device)

@@ -24,7 +24,7 @@ internal static class BuiltInChatTemplates
         ("Vicuna", Vicuna, "<s>", "</s>"),
     ];
 
-    private const string ChatML =
+    public const string ChatML =
         """{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}""";
 
     private const string Llama2 =

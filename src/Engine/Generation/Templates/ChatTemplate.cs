@@ -41,6 +41,9 @@ public sealed class ChatTemplate
     /// <summary>What the UI shows, e.g. "ChatML" or "Model (SmolLM2-135M-Instruct)".</summary>
     public string Name { get; }
 
+    /// <summary>The EOS text the template is given as eos_token, or null.</summary>
+    public string? EosToken => _eosToken;
+
     /// <summary>"None (plain text)": the contents joined by blank lines, no role names; the generation prompt adds nothing.</summary>
     public static ChatTemplate PlainText { get; } = FromJinja(BuiltInChatTemplates.PlainTextName, BuiltInChatTemplates.PlainTextSource, null, null);
 

@@ -13,14 +13,20 @@ internal sealed class AddedTokenSplitter
 
     private readonly Regex? _pattern;
     private readonly Dictionary<string, AddedToken> _byContent;
+    private readonly HashSet<int> _ids;
 
     public AddedTokenSplitter(IEnumerable<AddedToken> tokens)
     {
         _byContent = tokens.Where(t => t.Content.Length > 0).DistinctBy(t => t.Content).ToDictionary(t => t.Content);
+        _ids = _byContent.Values.Select(t => t.Id).ToHashSet();
         if (_byContent.Count > 0)
             _pattern = new Regex(string.Join("|", _byContent.Keys.OrderByDescending(c => c.Length).Select(Regex.Escape)),
                 RegexOptions.CultureInvariant);
     }
+
+    public IReadOnlyCollection<AddedToken> Tokens => _byContent.Values;
+
+    public bool Contains(int id) => _ids.Contains(id);
 
     /// <summary>
     /// The ids of <paramref name="text"/>: <paramref name="bos"/> first when given, each added token as its id, and

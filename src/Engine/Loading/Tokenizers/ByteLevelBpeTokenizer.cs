@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace WebUI.Engine.Loading;
 
@@ -25,7 +26,7 @@ public sealed class ByteLevelBpeTokenizer : ITextTokenizer
     private readonly bool _ignoreMerges;
     private readonly SpecialTokenSettings _settings;
 
-    private ByteLevelBpeTokenizer(TokenizerJsonFile file)
+    private ByteLevelBpeTokenizer(TokenizerJsonFile file, SpecialTokenSettings? settings = null)
     {
         _vocab = new Dictionary<string, int>(file.Vocab);
         _preTokenizer = ByteLevelPreTokenizer.FromJson(file);
@@ -55,11 +56,54 @@ public sealed class ByteLevelBpeTokenizer : ITextTokenizer
         }
         _merger = new BpeMerger(merges);
 
-        _settings = SpecialTokenSettings.Read(Path.GetDirectoryName(Path.GetFullPath(file.Path)), file.Section("post_processor"),
+        _settings = settings ?? SpecialTokenSettings.Read(Path.GetDirectoryName(Path.GetFullPath(file.Path)), file.Section("post_processor"),
             IdOf(file), new SpecialTokenSettings(null, [], false, null));
     }
 
     internal static ByteLevelBpeTokenizer FromJson(TokenizerJsonFile file) => new(file);
+
+    /// <summary>A GGUF "gpt2" vocabulary: tokens, "a b" merges, control/user-defined tokens as added tokens, and a
+    /// pre-tokenizer llama.cpp names in tokenizer.ggml.pre.</summary>
+    internal static ByteLevelBpeTokenizer FromGguf(string origin, string[] tokens, string[] merges, int[]? types, string preName, SpecialTokenSettings settings)
+    {
+        var preTokenizer = GgufPreTokenizers.Json(preName)
+            ?? throw new InvalidModelException($"{origin}: tokenizer.ggml.pre '{preName}' is not supported (supported: {string.Join(", ", GgufPreTokenizers.Names)})");
+        var vocab = new JsonObject();
+        var added = new JsonArray();
+        for (int id = 0; id < tokens.Length; id++)
+        {
+            if (!vocab.ContainsKey(tokens[id])) vocab[tokens[id]] = id;
+            var type = (GgufTokenType)(types?[id] ?? (int)GgufTokenType.Normal);
+            if (type is GgufTokenType.Control or GgufTokenType.UserDefined)
+                added.Add(new JsonObject { ["id"] = id, ["content"] = tokens[id], ["special"] = type == GgufTokenType.Control });
+        }
+        var json = new JsonObject
+        {
+            ["added_tokens"] = added,
+            ["pre_tokenizer"] = JsonNode.Parse(preTokenizer),
+            ["decoder"] = new JsonObject { ["type"] = "ByteLevel" },
+            ["model"] = new JsonObject { ["type"] = "BPE", ["vocab"] = vocab, ["merges"] = new JsonArray([.. merges.Select(m => (JsonNode)m)]) },
+        };
+        using var file = TokenizerJsonFile.Parse(origin, json.ToJsonString());
+        return new ByteLevelBpeTokenizer(file, settings);
+    }
+
+    /// <summary>This vocabulary as GGUF "gpt2" tokenizer metadata; the pre-tokenizer must be one llama.cpp knows.</summary>
+    internal GgufVocabulary ToGguf()
+    {
+        var pre = GgufPreTokenizers.NameOf(_preTokenizer.Signature)
+            ?? throw new InvalidOperationException("this tokenizer's pre-tokenizer has no llama.cpp equivalent (tokenizer.ggml.pre); GGUF export supports "
+                + string.Join(", ", GgufPreTokenizers.Names));
+        var tokens = new string?[VocabSize];
+        var types = new int[VocabSize];
+        foreach (var (piece, id) in _vocab) tokens[id] = piece;
+        foreach (var t in _addedTokens.Tokens) (tokens[t.Id], types[t.Id]) = (t.Content, (int)(t.Special ? GgufTokenType.Control : GgufTokenType.UserDefined));
+        for (int id = 0; id < VocabSize; id++)
+            if (tokens[id] is null) (tokens[id], types[id]) = ($"[PAD{id}]", (int)GgufTokenType.Unused);
+            else if (types[id] == 0) types[id] = (int)GgufTokenType.Normal;
+        var merges = _merger.Merges.OrderBy(m => m.Value.Priority).Select(m => $"{tokens[(int)(m.Key >> 32)]} {tokens[(int)m.Key]}").ToArray();
+        return new GgufVocabulary("gpt2", tokens!, types, Scores: null, merges, pre, AddSpacePrefix: false);
+    }
 
     public int VocabSize { get; }
     public int? BosId => _settings.BosId;

@@ -61,6 +61,9 @@ internal sealed class ByteLevelPreTokenizer
         }
     }
 
+    /// <summary>The steps as text (patterns and prefix flags): equal for pre-tokenizers that split alike.</summary>
+    public string Signature => string.Join(" | ", _steps.Select(s => $"{s.Split}/{s.AddPrefixSpace}"));
+
     public List<string> Split(string text)
     {
         var pieces = new List<string> { text };

@@ -105,13 +105,66 @@ public sealed class SentencePieceBpeTokenizer : ITextTokenizer
         (pieces[0], pieces[1], pieces[2]) = ("<unk>", "<s>", "</s>"); // tokenizer.bin has "\n<s>\n"; HF names them so
         var control = new bool[vocabSize];
         control[0] = control[1] = control[2] = true;
+        return FromScores(pieces, scores, control, unkId: 0, DummyPrefix.Always, metaspaceIsSpace: false, addedTokens: [],
+            new SpecialTokenSettings(BosId: 1, EosIds: [2], AddsBos: true, ChatTemplate: null));
+    }
 
-        // Equal scores share a priority, so ties go leftmost as in llama2.c.
+    /// <summary>
+    /// A GGUF "llama" vocabulary (tokenizer.ggml.tokens, scores, token_type), encoded as llama.cpp's SPM tokenizer does:
+    /// "▁" for spaces, a space prefix unless add_space_prefix is false, merges by the merged piece's score.
+    /// Control and user-defined tokens are cut out of the text as HF's added tokens are.
+    /// </summary>
+    internal static SentencePieceBpeTokenizer FromGguf(string[] tokens, float[]? scores, int[]? types, bool addSpacePrefix, SpecialTokenSettings settings)
+    {
+        var pieces = new string?[tokens.Length];
+        var control = new bool[tokens.Length];
+        var added = new List<AddedToken>();
+        int? unkId = null;
+        for (int id = 0; id < tokens.Length; id++)
+        {
+            var type = (GgufTokenType)(types?[id] ?? (int)GgufTokenType.Normal);
+            control[id] = type is GgufTokenType.Control or GgufTokenType.Unknown or GgufTokenType.Unused;
+            pieces[id] = control[id] ? tokens[id] : tokens[id].Replace('▁', ' ');
+            if (type == GgufTokenType.Unknown) unkId ??= id;
+            if (type is GgufTokenType.Control or GgufTokenType.UserDefined) added.Add(new AddedToken(id, tokens[id], control[id], false, false));
+        }
+        return FromScores(pieces, scores ?? new float[tokens.Length], control, unkId, addSpacePrefix ? DummyPrefix.Always : DummyPrefix.Never,
+            metaspaceIsSpace: true, added, settings);
+    }
+
+    /// <summary>SentencePiece BPE by score: any two pieces whose concatenation is a piece may merge, the best score first.</summary>
+    private static SentencePieceBpeTokenizer FromScores(string?[] pieces, float[] scores, bool[] control, int? unkId, DummyPrefix prefix,
+        bool metaspaceIsSpace, IEnumerable<AddedToken> addedTokens, SpecialTokenSettings settings)
+    {
+        // Equal scores share a priority, so ties go leftmost as in llama2.c and llama.cpp.
         var rankOfScore = scores.Distinct().OrderDescending().Select((s, rank) => (s, rank)).ToDictionary(x => x.s, x => x.rank);
         var ids = PieceIds(pieces, control);
         return new SentencePieceBpeTokenizer(pieces, control, ids, EveryMerge(ids, id => rankOfScore[scores[id]]),
-            unkId: 0, fuseUnk: false, DummyPrefix.Always, splitWords: false, metaspaceIsSpace: false, addedTokens: [],
-            new SpecialTokenSettings(BosId: 1, EosIds: [2], AddsBos: true, ChatTemplate: null));
+            unkId, fuseUnk: false, prefix, splitWords: false, metaspaceIsSpace, addedTokens, settings);
+    }
+
+    /// <summary>
+    /// This vocabulary as GGUF's "llama" tokenizer metadata. A piece's score is minus its merge priority, so
+    /// llama.cpp merges in this tokenizer's order; pieces no merge makes score below every merged one.
+    /// </summary>
+    internal GgufVocabulary ToGguf()
+    {
+        var priority = new Dictionary<int, int>();
+        foreach (var merge in _merger.Merges.Values)
+            priority[merge.MergedId] = Math.Min(priority.GetValueOrDefault(merge.MergedId, int.MaxValue), merge.Priority);
+        float unmerged = -(priority.Values.DefaultIfEmpty(0).Max() + 1f);
+        var tokens = new string[VocabSize];
+        var scores = new float[VocabSize];
+        var types = new int[VocabSize];
+        for (int id = 0; id < VocabSize; id++)
+        {
+            var piece = _pieces[id];
+            tokens[id] = piece is null ? $"[PAD{id}]" : _control[id] ? piece : piece.Replace(' ', '▁');
+            scores[id] = priority.TryGetValue(id, out var p) ? -p : unmerged;
+            types[id] = (int)(piece is null ? GgufTokenType.Unused : id == _unkId ? GgufTokenType.Unknown : _control[id] ? GgufTokenType.Control
+                : ByteOfToken(piece) is not null ? GgufTokenType.Byte : _addedTokens.Contains(id) ? GgufTokenType.UserDefined : GgufTokenType.Normal);
+        }
+        return new GgufVocabulary("llama", tokens, types, scores, Merges: null, PreTokenizer: null, AddSpacePrefix: _prefix != DummyPrefix.Never);
     }
 
     /// <summary>Every split of every piece into two pieces: what llama2.c may merge (it joins the strings and looks them up).</summary>

@@ -55,6 +55,9 @@ internal sealed class TokenizerJsonFile : IDisposable
         }
     }
 
+    /// <summary>A tokenizer.json made in memory (from a GGUF vocabulary); errors name <paramref name="origin"/>.</summary>
+    public static TokenizerJsonFile Parse(string origin, string json) => new(origin, JsonDocument.Parse(json));
+
     public InvalidModelException Error(string what) => new($"{Path}: {what}");
 
     /// <summary>A top-level section, or null when it is absent or JSON null.</summary>
