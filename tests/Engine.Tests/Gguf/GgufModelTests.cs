@@ -110,7 +110,7 @@ public sealed class GgufModelTests
         var (_, tokenizer, file) = SmolLmThroughGguf();
         file.Dispose();
         var path = Path.Combine(TinyModels.TempDir(), "model.Modelfile");
-        OllamaModelfile.Write(path, "model.gguf", "adapter.gguf", tokenizer);
+        OllamaModelfile.Write(path, "./model.gguf", "adapter.gguf", tokenizer);
         var text = File.ReadAllText(path);
         Assert.Contains("FROM ./model.gguf\n", text);
         Assert.Contains("ADAPTER ./adapter.gguf\n", text);

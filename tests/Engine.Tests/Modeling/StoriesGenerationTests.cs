@@ -27,20 +27,6 @@ public sealed class StoriesGenerationTests
         Assert.Equal(text, hfText);
     }
 
-    private static async Task<(string Text, List<int> Tokens, FinishReason? Finish)> Generate(TorchWorker worker, LoadedModel model)
-    {
-        var text = "";
-        var tokens = new List<int>();
-        FinishReason? finish = null;
-        using var adapters = new WebUI.Engine.Adapters.AdapterCache(name => name, capacity: 1);
-        await using var scheduler = new GenerationScheduler(worker, model, adapters, new SchedulerLimits());
-        var request = new GenerationRequest(model.Tokenizer.Encode("Once upon a time"), GenerationOptions.Greedy(40), []);
-        await foreach (var chunk in scheduler.GenerateAsync(request))
-        {
-            text += chunk.Text;
-            if (chunk.TokenId is { } id) tokens.Add(id);
-            finish ??= chunk.FinishReason;
-        }
-        return (text, tokens, finish);
-    }
+    private static Task<(string Text, List<int> Tokens, FinishReason? Finish)> Generate(TorchWorker worker, LoadedModel model) =>
+        Decoding.Generate(worker, model, "Once upon a time", GenerationOptions.Greedy(40));
 }

@@ -18,6 +18,9 @@ public static class GgufModelFile
     /// <summary>general.file_type numbers of the types the engine writes (llama_ftype).</summary>
     private static uint FileType(GgmlType type) => type switch { GgmlType.F32 => 0, GgmlType.F16 => 1, _ => 7 };
 
+    /// <summary>general.architecture for a model family.</summary>
+    public static string ArchitectureOf(ModelConfig config) => Architectures.First(a => a.Value == config.Family).Key;
+
     public static ModelConfig ReadConfig(GgufFile file)
     {
         var arch = file.String("general.architecture") ?? throw new InvalidModelException($"{file.Path}: metadata has no general.architecture");
@@ -84,7 +87,7 @@ public static class GgufModelFile
     {
         if (type is not (GgmlType.F32 or GgmlType.F16 or GgmlType.Q8_0)) throw new ArgumentException($"GGUF export writes f32, f16 or q8_0, not {type}");
         var c = loaded.Config;
-        var arch = Architectures.First(a => a.Value == c.Family).Key;
+        var arch = ArchitectureOf(c);
         var writer = new GgufWriter()
             .Set("general.architecture", arch).Set("general.name", name).Set("general.file_type", FileType(type))
             .Set($"{arch}.context_length", (uint)c.MaxPositions).Set($"{arch}.embedding_length", (uint)c.HiddenSize)

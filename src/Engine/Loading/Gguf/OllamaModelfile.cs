@@ -9,13 +9,13 @@ namespace WebUI.Engine.Loading;
 /// </summary>
 public static class OllamaModelfile
 {
-    /// <param name="from">The model GGUF beside the Modelfile (Ollama resolves ./ paths from the Modelfile's folder).</param>
+    /// <param name="from">What FROM names: a GGUF path relative to the Modelfile ("./x.gguf", resolved from its folder) or an Ollama model.</param>
     /// <param name="adapterFile">A GGUF LoRA beside the Modelfile, or null.</param>
     public static void Write(string path, string from, string? adapterFile, ITextTokenizer tokenizer)
     {
         var text = new StringBuilder();
         text.Append("# Written by WebUI. Run it with: ollama create NAME -f ").AppendLine(Path.GetFileName(path));
-        text.Append("FROM ./").AppendLine(from);
+        text.Append("FROM ").AppendLine(from);
         if (adapterFile is not null) text.Append("ADAPTER ./").AppendLine(adapterFile);
         var chat = ChatTemplate.ForTokenizer(tokenizer, Path.GetFileNameWithoutExtension(from));
         if (chat is not null && GoTemplate(chat) is { } template) text.Append("TEMPLATE \"\"\"").Append(template).AppendLine("\"\"\"");
