@@ -8,16 +8,24 @@ public static class ModelCatalog
     public static IReadOnlyList<ModelEntry> List(string modelsFolder)
     {
         if (!Directory.Exists(modelsFolder)) return [];
-        return [.. Directory.GetDirectories(modelsFolder).Where(d => !StagingNames.IsHiddenFromListings(d)).Order(StringComparer.OrdinalIgnoreCase).Select(Describe)];
+        // Folders, and .gguf files kept directly in models/.
+        return [.. Directory.GetDirectories(modelsFolder).Concat(ModelSource.GgufFiles(modelsFolder))
+            .Where(d => !StagingNames.IsHiddenFromListings(d)).Order(StringComparer.OrdinalIgnoreCase).Select(Describe)];
     }
 
     public static ModelEntry Describe(string folder)
     {
         var name = Path.GetFileName(folder);
-        long size = Directory.EnumerateFiles(folder).Sum(f => new FileInfo(f).Length);
+        long size = File.Exists(folder) ? new FileInfo(folder).Length : Directory.EnumerateFiles(folder).Sum(f => new FileInfo(f).Length);
         try
         {
             var source = ModelSource.Detect(folder);
+            if (source.Format == ModelFormat.Gguf)
+            {
+                using var gguf = GgufFile.Open(source.WeightsPath);
+                var c = GgufModelFile.ReadConfig(gguf);
+                return new ModelEntry(name, folder, $"GGUF {GgufModelFile.QuantizationName(gguf)}", c.HfArchitecture, gguf.TensorList.Sum(t => t.Count), size, null);
+            }
             if (source.Format == ModelFormat.Llama2c)
             {
                 var c = Llama2cCheckpoint.ReadConfig(source.WeightsPath);

@@ -89,6 +89,14 @@ public sealed unsafe class GgufFile : IDisposable
         return tensor;
     }
 
+    /// <summary>A tensor's stored bytes as they are (e.g. Q8_0 blocks to keep quantized); valid until disposed.</summary>
+    public ReadOnlySpan<byte> RawBytes(string name)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (!Tensors.TryGetValue(name, out var info)) throw new InvalidModelException($"{Path}: no tensor '{name}'");
+        return new ReadOnlySpan<byte>(_start + _dataStart + info.Offset, checked((int)info.ByteCount));
+    }
+
     public string? String(string key) => Get<string>(key);
     public bool? Bool(string key) => Get<bool>(key);
     public T[]? Array<T>(string key) => Get<T[]>(key);

@@ -18,6 +18,19 @@ public static class GgufModelFile
     /// <summary>general.file_type numbers of the types the engine writes (llama_ftype).</summary>
     private static uint FileType(GgmlType type) => type switch { GgmlType.F32 => 0, GgmlType.F16 => 1, _ => 7 };
 
+    /// <summary>llama.cpp's names of its file types (general.file_type, llama_ftype).</summary>
+    private static readonly Dictionary<long, string> FileTypeNames = new()
+    {
+        [0] = "F32", [1] = "F16", [2] = "Q4_0", [3] = "Q4_1", [7] = "Q8_0", [8] = "Q5_0", [9] = "Q5_1", [10] = "Q2_K",
+        [11] = "Q3_K_S", [12] = "Q3_K_M", [13] = "Q3_K_L", [14] = "Q4_K_S", [15] = "Q4_K_M", [16] = "Q5_K_S", [17] = "Q5_K_M",
+        [18] = "Q6_K", [32] = "BF16",
+    };
+
+    /// <summary>The file's quantization as llama.cpp names it (Q4_K_M, F16): general.file_type, else the commonest matrix type.</summary>
+    public static string QuantizationName(GgufFile file) =>
+        file.Integer("general.file_type") is long t && FileTypeNames.TryGetValue(t, out var name) ? name
+        : file.TensorList.Where(i => i.Shape.Length == 2).GroupBy(i => i.Type).OrderByDescending(g => g.Count()).Select(g => g.Key.ToString()).FirstOrDefault() ?? "F32";
+
     /// <summary>general.architecture for a model family.</summary>
     public static string ArchitectureOf(ModelConfig config) => Architectures.First(a => a.Value == config.Family).Key;
 
