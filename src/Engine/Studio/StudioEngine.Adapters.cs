@@ -1,4 +1,5 @@
 using WebUI.Engine.Adapters;
+using WebUI.Engine.Loading;
 
 namespace WebUI.Engine.Studio;
 
@@ -38,8 +39,12 @@ public sealed partial class StudioEngine
         }
     }
 
-    /// <summary>Merges the default adapters into the base weights and writes models/NAME; the loaded model is unchanged.</summary>
-    public async Task<string> ExportMergedAsync(string name, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Merges the default adapters into the base weights and writes models/NAME, as a Hugging Face folder or, given a
+    /// GGUF type (F32, F16, Q8_0), as models/NAME/NAME.gguf with its Ollama Modelfile; the loaded model is unchanged.
+    /// An existing models/NAME is refused.
+    /// </summary>
+    public async Task<string> ExportMergedAsync(string name, GgmlType? gguf = null, CancellationToken cancellationToken = default)
     {
         var output = StudioPaths.Inside(Paths.Models, name);
         await modelGate.WaitAsync(cancellationToken);
@@ -51,14 +56,44 @@ public sealed partial class StudioEngine
             await inference.Run(() =>
             {
                 using var lease = adapterCache!.Acquire(adapters, model);
-                AdapterMerger.WriteMerged(model, lease.Adapters, output);
+                if (gguf is not { } type) AdapterMerger.WriteMerged(model, lease.Adapters, output);
+                else
+                {
+                    using var noGrad = TorchSharp.torch.no_grad();
+                    var transform = lease.Adapters.Count > 0 ? AdapterMerger.Transform(model, lease.Adapters) : null;
+                    AtomicFolder.Write(output, ExistingFolder.Refuse, staging => GgufExport.WriteModel(model, Path.Combine(staging, name + ".gguf"), type, transform));
+                }
             }, cancellationToken);
-            return output;
+            return gguf is null ? output : Path.Combine(output, name + ".gguf");
         }
         finally
         {
             modelGate.Release();
             RaiseChanged();
+        }
+    }
+
+    /// <summary>
+    /// Writes loras/NAME/NAME.gguf, the adapter in llama.cpp's GGUF LoRA format, and its Modelfile (FROM the loaded
+    /// base's GGUF when it was loaded from one, else its name); the old file is kept as a backup. Returns the path.
+    /// </summary>
+    public async Task<string> ExportAdapterGgufAsync(string name, CancellationToken cancellationToken = default)
+    {
+        var folder = StudioPaths.Inside(Paths.Loras, name);
+        await modelGate.WaitAsync(cancellationToken);
+        try
+        {
+            var model = loaded ?? throw NoModel();
+            var baseGguf = model.Source.Format == ModelFormat.Gguf ? model.Source.WeightsPath : null;
+            return await inference.Run(() =>
+            {
+                using var lease = adapterCache!.Acquire([new AdapterWeight(name, 1)], model);
+                return GgufExport.WriteAdapter(model, lease.Adapters[0].Adapter, Path.Combine(folder, name + ".gguf"), baseGguf);
+            }, cancellationToken);
+        }
+        finally
+        {
+            modelGate.Release();
         }
     }
 }

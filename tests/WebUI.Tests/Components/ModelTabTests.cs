@@ -115,6 +115,45 @@ public sealed class ModelTabTests : StudioTestContext
     }
 
     [Fact]
+    public async Task Export_as_gguf_writes_a_gguf_with_its_modelfile_that_the_models_list_shows_with_its_type()
+    {
+        await Engine.LoadModelAsync(ModelName);
+        var page = RenderWithProviders<Model>();
+
+        await page.InvokeAsync(() => page.Find("button:contains('Export merged model')").Click());
+        var name = page.WaitForElement(".mud-dialog input");
+        await page.InvokeAsync(() => name.Input("stories-q8"));
+        var select = page.FindComponents<MudBlazor.MudSelect<string>>().First(s => s.Instance.Label == "Format");
+        await page.InvokeAsync(() => select.Find("div.mud-input-control").MouseDown());
+        page.WaitForAssertion(() => Assert.Contains(page.FindAll(".mud-popover-open .mud-list-item"), i => i.TextContent.Contains("GGUF Q8_0")));
+        await page.InvokeAsync(() => page.FindAll(".mud-popover-open .mud-list-item").First(i => i.TextContent.Contains("GGUF Q8_0")).Click());
+        await page.InvokeAsync(() => page.Find(".mud-dialog button:contains('Export')").Click());
+
+        page.WaitForAssertion(() => Assert.Contains("Merged model written to", page.Markup));
+        var folder = Path.Combine(Engine.Paths.Models, "stories-q8");
+        Assert.True(File.Exists(Path.Combine(folder, "stories-q8.gguf")));
+        Assert.True(File.Exists(Path.Combine(folder, "stories-q8.Modelfile")));
+        page.WaitForAssertion(() => Assert.Contains("GGUF Q8_0", page.Find("tr[data-model='stories-q8']").TextContent));
+    }
+
+    [Fact]
+    public async Task An_adapter_row_exports_the_adapter_as_a_gguf_lora()
+    {
+        WriteAdapter("sue", changesOutput: true);
+        await Engine.LoadModelAsync(ModelName);
+        var page = RenderWithProviders<Model>();
+
+        await page.InvokeAsync(() => page.Find("button[aria-label='Export sue as GGUF']").Click());
+
+        page.WaitForAssertion(() => Assert.Contains("GGUF LoRA written to", page.Markup));
+        var gguf = Path.Combine(Engine.Paths.Loras, "sue", "sue.gguf");
+        using var file = WebUI.Engine.Loading.GgufFile.Open(gguf);
+        Assert.Equal("adapter", file.String("general.type"));
+        Assert.Contains(file.TensorList, t => t.Name.EndsWith(".lora_b"));
+        Assert.Contains($"FROM {ModelName}", File.ReadAllText(Path.Combine(Engine.Paths.Loras, "sue", "sue.Modelfile")));
+    }
+
+    [Fact]
     public async Task A_training_job_shows_in_the_status_line_and_its_adapter_appears_when_it_ends()
     {
         await Engine.LoadModelAsync(ModelName);
