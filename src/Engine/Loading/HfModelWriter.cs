@@ -40,19 +40,40 @@ public static class HfModelWriter
         SafeTensorsWriter.Write(path, tensors, new Dictionary<string, string> { ["format"] = "pt" });
     }
 
+    /// <summary>
+    /// A HF folder's tokenizer files: copied from the source folder, or, for a llama2.c or GGUF source, written from
+    /// the tokenizer itself (tokenizer.json, tokenizer_config.json with the special tokens and chat template, and
+    /// generation_config.json).
+    /// </summary>
     private static void WriteTokenizer(LoadedModel loaded, string folder)
     {
-        if (loaded.Tokenizer is SentencePieceBpeTokenizer sentencePiece && loaded.Source.Format == ModelFormat.Llama2c)
+        if (loaded.Source.Format is ModelFormat.Llama2c or ModelFormat.Gguf)
         {
-            sentencePiece.WriteTokenizerJson(Path.Combine(folder, "tokenizer.json"));
+            var tokenizer = loaded.Tokenizer;
+            var (tokenizerClass, pieceText) = tokenizer switch
+            {
+                SentencePieceBpeTokenizer sp => ("LlamaTokenizerFast", (Func<int, string>)sp.PieceText),
+                ByteLevelBpeTokenizer bpe => ("PreTrainedTokenizerFast", bpe.PieceText),
+                _ => throw new InvalidOperationException($"a {tokenizer.GetType().Name} cannot be written as tokenizer.json"),
+            };
+            var json = Path.Combine(folder, "tokenizer.json");
+            if (tokenizer is SentencePieceBpeTokenizer sentencePiece) sentencePiece.WriteTokenizerJson(json);
+            else ((ByteLevelBpeTokenizer)tokenizer).WriteTokenizerJson(json);
             var config = new JsonObject
             {
-                ["tokenizer_class"] = "LlamaTokenizerFast", ["bos_token"] = "<s>", ["eos_token"] = "</s>", ["unk_token"] = "<unk>",
-                ["add_bos_token"] = true, ["add_eos_token"] = false, ["model_max_length"] = loaded.Config.MaxPositions,
+                ["tokenizer_class"] = tokenizerClass, ["bos_token"] = tokenizer.BosId is int bos ? pieceText(bos) : null,
+                ["eos_token"] = tokenizer.EosIds.Count > 0 ? pieceText(tokenizer.EosIds[0]) : null,
+                ["add_bos_token"] = tokenizer.AddsBos, ["add_eos_token"] = false, ["model_max_length"] = loaded.Config.MaxPositions,
                 ["clean_up_tokenization_spaces"] = false,
             };
+            if (tokenizer is SentencePieceBpeTokenizer { UnknownId: int unk }) config["unk_token"] = pieceText(unk);
+            if (tokenizer.ChatTemplate is { } template) config["chat_template"] = template;
             AtomicFile.WriteAllText(Path.Combine(folder, "tokenizer_config.json"), config.ToJsonString());
-            var generation = new JsonObject { ["bos_token_id"] = loaded.Config.BosTokenId, ["eos_token_id"] = loaded.Config.EosTokenIds.FirstOrDefault() };
+            var generation = new JsonObject
+            {
+                ["bos_token_id"] = tokenizer.BosId,
+                ["eos_token_id"] = tokenizer.EosIds.Count == 1 ? tokenizer.EosIds[0] : new JsonArray([.. tokenizer.EosIds.Select(id => (JsonNode)id)]),
+            };
             AtomicFile.WriteAllText(Path.Combine(folder, "generation_config.json"), generation.ToJsonString());
             return;
         }

@@ -22,6 +22,8 @@ public static class TrainingRecordFiles
         {
             ["output_name"] = o.OutputName, ["method"] = o.Method.ToString().ToLowerInvariant(),
             ["base_model"] = model.Source.Name, ["base_model_path"] = model.Source.Path, ["architecture"] = model.Config.HfArchitecture,
+            // A GGUF base is one file: its name and SHA-256 say exactly which quantization was trained on.
+            ["base_model_file"] = model.Source.Format == ModelFormat.Gguf ? FileRecord(model.Source.WeightsPath) : null,
             ["lora"] = o.Method == TrainingMethod.Lora ? new JsonObject
             {
                 ["rank"] = o.Lora.Rank, ["alpha"] = o.Lora.Alpha, ["dropout"] = o.Lora.Dropout, ["use_rslora"] = o.Lora.UseRsLora,

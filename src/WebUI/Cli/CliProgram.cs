@@ -22,7 +22,7 @@ public static class CliProgram
         var root = new RootCommand("WebUI, a fine-tuning studio. With no command it serves the web app and the OpenAI-compatible API.")
         {
             GenerateCommand.Create(shared), ConvertCommand.Create(shared), TrainCommand.Create(shared), EvalCommand.Create(shared), InspectCommand.Create(shared),
-            ImportRunCommand.Create(), ServeCommandCommand.Create(), BenchCommand.Create(),
+            ExportAdapterCommand.Create(shared), ImportRunCommand.Create(), ServeCommandCommand.Create(), BenchCommand.Create(),
         };
         server.AddTo(root);
         root.SetAction(async parsed =>

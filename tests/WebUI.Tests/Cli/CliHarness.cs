@@ -7,7 +7,7 @@ namespace WebUI.Tests.Cli;
 internal sealed class CliHarness(string? environmentApiKey = null)
 {
     /// <summary>"" is the root command (the server); the others are the subcommands.</summary>
-    public static readonly TheoryData<string> CommandNames = ["", "generate", "convert", "train", "eval", "inspect", "import-run", "serve-command", "bench"];
+    public static readonly TheoryData<string> CommandNames = ["", "generate", "convert", "export-adapter", "train", "eval", "inspect", "import-run", "serve-command", "bench"];
 
     public List<StartupOptions> Served { get; } = [];
 

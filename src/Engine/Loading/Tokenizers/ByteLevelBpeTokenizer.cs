@@ -62,6 +62,17 @@ public sealed class ByteLevelBpeTokenizer : ITextTokenizer
 
     internal static ByteLevelBpeTokenizer FromJson(TokenizerJsonFile file) => new(file);
 
+    /// <summary>The tokenizer.json a GGUF vocabulary was read as; null for one read from a file.</summary>
+    private string? _ggufTokenizerJson;
+
+    /// <summary>Writes the tokenizer.json that a GGUF vocabulary was read as (a HF folder's copy of a GGUF model's tokenizer).</summary>
+    internal void WriteTokenizerJson(string path) => AtomicFile.WriteAllText(path,
+        _ggufTokenizerJson ?? throw new InvalidOperationException("this tokenizer came from a tokenizer.json; copy that file instead"));
+
+    /// <summary>A token as the vocabulary names it (an added token's content, or the byte-level piece).</summary>
+    internal string PieceText(int id) =>
+        _addedTokens.Tokens.FirstOrDefault(t => t.Id == id)?.Content ?? _vocab.FirstOrDefault(v => v.Value == id).Key ?? "";
+
     /// <summary>A GGUF "gpt2" vocabulary: tokens, "a b" merges, control/user-defined tokens as added tokens, and a
     /// pre-tokenizer llama.cpp names in tokenizer.ggml.pre.</summary>
     internal static ByteLevelBpeTokenizer FromGguf(string origin, string[] tokens, string[] merges, int[]? types, string preName, SpecialTokenSettings settings)
@@ -84,8 +95,9 @@ public sealed class ByteLevelBpeTokenizer : ITextTokenizer
             ["decoder"] = new JsonObject { ["type"] = "ByteLevel" },
             ["model"] = new JsonObject { ["type"] = "BPE", ["vocab"] = vocab, ["merges"] = new JsonArray([.. merges.Select(m => (JsonNode)m)]) },
         };
-        using var file = TokenizerJsonFile.Parse(origin, json.ToJsonString());
-        return new ByteLevelBpeTokenizer(file, settings);
+        var text = json.ToJsonString();
+        using var file = TokenizerJsonFile.Parse(origin, text);
+        return new ByteLevelBpeTokenizer(file, settings) { _ggufTokenizerJson = text };
     }
 
     /// <summary>This vocabulary as GGUF "gpt2" tokenizer metadata; the pre-tokenizer must be one llama.cpp knows.</summary>

@@ -279,6 +279,11 @@ public sealed class SentencePieceBpeTokenizer : ITextTokenizer
 
     public bool IsSpecial(int id) => id >= 0 && id < VocabSize && _control[id];
 
+    internal int? UnknownId => _unkId;
+
+    /// <summary>A piece as its file names it ("&lt;s&gt;", "▁the"), for tokenizer_config.json's special tokens.</summary>
+    internal string PieceText(int id) => _control[id] ? _pieces[id]! : (_pieces[id] ?? "").Replace(' ', '▁');
+
     /// <summary>
     /// Writes a HF Llama-2-style tokenizer.json (byte_fallback BPE, "▁" normalizer, Strip decoder, BOS template) that
     /// encodes as this tokenizer does. Its merges are every split of every piece into two pieces, the pieces in order
@@ -286,7 +291,7 @@ public sealed class SentencePieceBpeTokenizer : ITextTokenizer
     /// </summary>
     public void WriteTokenizerJson(string path)
     {
-        string Name(int id) => _control[id] ? _pieces[id]! : (_pieces[id] ?? "").Replace(' ', '▁');
+        string Name(int id) => PieceText(id);
         var names = Enumerable.Range(0, VocabSize).Where(id => _pieces[id] is not null).ToList();
         if (names.GroupBy(Name).FirstOrDefault(g => g.Count() > 1) is { } duplicate)
             throw new InvalidOperationException($"piece '{duplicate.Key}' appears more than once; a tokenizer.json vocab cannot hold that");
