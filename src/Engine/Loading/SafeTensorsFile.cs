@@ -1,4 +1,3 @@
-using System.IO.MemoryMappedFiles;
 using System.Runtime.Intrinsics;
 using System.Text.Json;
 using TorchSharp;
@@ -22,8 +21,7 @@ public sealed unsafe class SafeTensorsFile : IDisposable
     private const ulong MaxHeaderBytes = 100_000_000;
     private const string MetadataKey = "__metadata__";
 
-    private readonly MemoryMappedFile _map;
-    private readonly MemoryMappedViewAccessor _view;
+    private readonly MappedFile _file;
     private readonly byte* _fileStart;
     private long _dataStart;
     private bool _disposed;
@@ -32,14 +30,11 @@ public sealed unsafe class SafeTensorsFile : IDisposable
     public IReadOnlyDictionary<string, SafeTensorInfo> Tensors { get; private set; } = new Dictionary<string, SafeTensorInfo>();
     public IReadOnlyDictionary<string, string> Metadata { get; private set; } = new Dictionary<string, string>();
 
-    private SafeTensorsFile(string path, MemoryMappedFile map)
+    private SafeTensorsFile(string path, MappedFile file)
     {
         Path = path;
-        _map = map;
-        _view = map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
-        byte* pointer = null;
-        _view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
-        _fileStart = pointer + _view.PointerOffset;
+        _file = file;
+        _fileStart = file.Start;
     }
 
     public static SafeTensorsFile Open(string path)
@@ -48,8 +43,7 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         FileStream stream;
         try
         {
-            // FileShare.Delete lets a writer atomically replace the file while it is mapped here.
-            stream = new FileStream(fullPath, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete);
+            stream = MappedFile.OpenShared(fullPath);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -63,8 +57,7 @@ public sealed unsafe class SafeTensorsFile : IDisposable
             throw Invalid(fullPath, $"is {length} bytes long, shorter than its 8-byte header length field");
         }
 
-        var map = MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
-        var file = new SafeTensorsFile(fullPath, map);
+        var file = new SafeTensorsFile(fullPath, new MappedFile(stream));
         try
         {
             file.ParseHeader(length);
@@ -114,9 +107,7 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         if (_disposed)
             return;
         _disposed = true;
-        _view.SafeMemoryMappedViewHandle.ReleasePointer();
-        _view.Dispose();
-        _map.Dispose();
+        _file.Dispose();
     }
 
     /// <summary>A bf16 value is the upper half of the f32 with the same value, so widening is exact: a 16-bit shift.</summary>

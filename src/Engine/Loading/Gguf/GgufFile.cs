@@ -1,4 +1,3 @@
-using System.IO.MemoryMappedFiles;
 using System.Runtime.InteropServices;
 using System.Text;
 using TorchSharp;
@@ -22,8 +21,7 @@ public sealed unsafe class GgufFile : IDisposable
     private const uint Magic = 0x46554747; // "GGUF"
     private const int MaxDims = 4;
 
-    private readonly MemoryMappedFile _map;
-    private readonly MemoryMappedViewAccessor _view;
+    private readonly MappedFile _file;
     private readonly byte* _start;
     private readonly long _length;
     private long _dataStart;
@@ -36,30 +34,25 @@ public sealed unsafe class GgufFile : IDisposable
     public IReadOnlyList<GgufTensorInfo> TensorList { get; private set; } = [];
     public IReadOnlyDictionary<string, GgufTensorInfo> Tensors { get; private set; } = new Dictionary<string, GgufTensorInfo>();
 
-    private GgufFile(string path, MemoryMappedFile map, long length)
+    private GgufFile(string path, MappedFile file)
     {
         Path = path;
-        _map = map;
-        _length = length;
-        _view = map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
-        byte* pointer = null;
-        _view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
-        _start = pointer + _view.PointerOffset;
+        _file = file;
+        _start = file.Start;
+        _length = file.Length;
     }
 
     public static GgufFile Open(string path)
     {
         var full = System.IO.Path.GetFullPath(path);
         if (!File.Exists(full)) throw new InvalidModelException($"{full}: no such GGUF file");
-        var stream = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete);
+        var stream = MappedFile.OpenShared(full);
         if (stream.Length < 24)
         {
             stream.Dispose();
             throw new InvalidModelException($"{full}: truncated GGUF file ({stream.Length} bytes, shorter than its 24-byte header)");
         }
-        var length = stream.Length;
-        var map = MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
-        var file = new GgufFile(full, map, length);
+        var file = new GgufFile(full, new MappedFile(stream));
         try
         {
             file.Parse();
@@ -254,8 +247,6 @@ public sealed unsafe class GgufFile : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
-        _view.SafeMemoryMappedViewHandle.ReleasePointer();
-        _view.Dispose();
-        _map.Dispose();
+        _file.Dispose();
     }
 }
