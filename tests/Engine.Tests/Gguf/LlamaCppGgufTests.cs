@@ -156,4 +156,26 @@ public sealed class LlamaCppGgufTests
         var ours = await worker.Run(() => NextTokens(model, [.. prompt, .. theirs[..^1]])[(prompt.Length - 1)..]);
         AssertAgreeOn36Of40(ours, theirs);
     }
+
+    [Theory]
+    [InlineData(WebUI.Engine.Modeling.ModelFamily.Qwen2)]
+    [InlineData(WebUI.Engine.Modeling.ModelFamily.Gpt2)]
+    [InlineData(WebUI.Engine.Modeling.ModelFamily.Llama)]
+    public async Task Llama_cpp_runs_the_export_of_each_family_with_a_byte_level_tokenizer_as_webui_does(WebUI.Engine.Modeling.ModelFamily family)
+    {
+        // Random weights with SmolLM2's real byte-level BPE tokenizer: the qwen2 and gpt2 layouts and the gpt2 vocabulary.
+        var tokenizerDir = SharedModels.Dir("smollm2-135m-instruct-tokenizer");
+        var tokenizer = TokenizerLoader.FromFolder(tokenizerDir);
+        var config = TinyModels.Config(family) with { VocabSize = tokenizer.VocabSize, HiddenSize = 64, NumHeads = 4, MaxPositions = 128, BosTokenId = tokenizer.BosId, EosTokenIds = tokenizer.EosIds };
+        using var worker = new TorchWorker("gguf-test");
+        using var model = await worker.Run(() => RandomModel.Create(config, tokenizer, ModelSource.Detect(tokenizerDir), ComputeDevice.Cpu, seed: 4));
+        var gguf = Path.Combine(TinyModels.TempDir(), $"tiny-{family}.gguf");
+        await worker.Run(() => GgufExport.WriteModel(model, gguf, GgmlType.F32));
+
+        const string prompt = "Hello, what's 12 plus 30?";
+        var (ids, theirs) = LlamaCpp.Greedy(gguf, prompt, Tokens);
+        Assert.Equal(tokenizer.Encode(prompt), ids);
+        var ours = await worker.Run(() => NextTokens(model, [.. ids, .. theirs[..^1]])[(ids.Length - 1)..]);
+        AssertAgreeOn36Of40(ours, theirs);
+    }
 }

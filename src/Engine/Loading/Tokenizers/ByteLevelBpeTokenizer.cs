@@ -93,7 +93,11 @@ public sealed class ByteLevelBpeTokenizer : ITextTokenizer
             ["added_tokens"] = added,
             ["pre_tokenizer"] = JsonNode.Parse(preTokenizer),
             ["decoder"] = new JsonObject { ["type"] = "ByteLevel" },
-            ["model"] = new JsonObject { ["type"] = "BPE", ["vocab"] = vocab, ["merges"] = new JsonArray([.. merges.Select(m => (JsonNode)m)]) },
+            ["model"] = new JsonObject
+            {
+                ["type"] = "BPE", ["vocab"] = vocab, ["merges"] = new JsonArray([.. merges.Select(m => (JsonNode)m)]),
+                ["ignore_merges"] = GgufPreTokenizers.IgnoresMerges(preName),
+            },
         };
         var text = json.ToJsonString();
         using var file = TokenizerJsonFile.Parse(origin, text);

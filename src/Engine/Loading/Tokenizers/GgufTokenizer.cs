@@ -33,6 +33,9 @@ internal static class GgufPreTokenizers
     /// <summary>"default" is what llama.cpp assumes when a file has no tokenizer.ggml.pre: GPT-2's split.</summary>
     public static string? Json(string name) => name == "default" ? ByteLevel : Table.FirstOrDefault(t => t.Name == name).Json;
 
+    /// <summary>llama.cpp takes a word that is itself a token whole for these (HF's ignore_merges, as Llama 3 sets it).</summary>
+    public static bool IgnoresMerges(string name) => name == "llama-bpe";
+
     public static string? NameOf(string signature) => Table.FirstOrDefault(t => SignatureOf(t.Json) == signature).Name;
 
     private static string SignatureOf(string json)
