@@ -8,7 +8,7 @@ namespace WebUI.Cli;
 
 /// <summary>
 /// `bench`: inference speed and memory, then LoRA against full fine-tuning, for stories260K and for a random-weight
-/// model of SmolLM2-135M's exact shape. Each case runs in a child process so that every peak RSS is its own.
+/// model of SmolLM2-135M's exact shape, then GGUF loading and decoding against llama.cpp. Each case runs in a child process so that every peak RSS is its own.
 /// Prints Markdown tables for README. `bench --case NAME` runs one case.
 /// Serving figures come from the HTTP API of the app itself, started on a loopback port.
 /// </summary>
@@ -17,15 +17,17 @@ public static class BenchCommand
     private static readonly string[] InferenceCases = ["inference-stories", "inference-135m"];
     private static readonly string[] TrainingCases = ["lora-stories", "full-stories", "lora-135m", "full-135m"];
     private static readonly string[] ServingCases = ["serving-stories", "serving-135m"];
+    private static readonly string[] GgufCases = ["gguf-prepare", .. BenchGguf.LoadCases, "gguf-decode"];
+    private static IEnumerable<string> AllCases => InferenceCases.Concat(TrainingCases).Concat(ServingCases).Concat(GgufCases);
 
     public static Command Create()
     {
-        var only = CliOptions.OptionalText("--case", $"Run one case: {string.Join(", ", InferenceCases.Concat(TrainingCases).Concat(ServingCases))}",
+        var only = CliOptions.OptionalText("--case", $"Run one case: {string.Join(", ", AllCases)}",
             "all, each in a child process");
         var stories = CliOptions.OptionalText("--stories", "The stories260K model folder", "shared/models/stories260K above the working directory");
         var tokenizer = CliOptions.OptionalText("--tokenizer", "The SmolLM2-135M tokenizer folder",
             "shared/models/smollm2-135m-instruct-tokenizer above the working directory");
-        var command = new Command("bench", "Speed and memory figures as Markdown tables: inference, LoRA against full fine-tuning, serving")
+        var command = new Command("bench", "Speed and memory figures as Markdown tables: inference, LoRA against full fine-tuning, serving, GGUF")
         {
             only, stories, tokenizer,
         };
@@ -48,6 +50,14 @@ public static class BenchCommand
         Console.WriteLine();
         Console.WriteLine(BenchServing.Header);
         foreach (var name in ServingCases) await Child(name, bench);
+        Console.WriteLine();
+        await Child("gguf-prepare", bench);
+        Console.WriteLine(BenchGguf.LoadHeader);
+        foreach (var name in BenchGguf.LoadCases) await Child(name, bench);
+        Console.WriteLine();
+        Console.WriteLine(BenchGguf.DecodeHeader);
+        await Child("gguf-decode", bench);
+        BenchGguf.Clean();
         return 0;
     }
 
@@ -61,7 +71,10 @@ public static class BenchCommand
         "full-135m" => BenchTraining.Run("SmolLM2-135M shape, random", bench, bench.Random135M, Engine.Training.TrainingMethod.Full, steps: 4),
         "serving-stories" => BenchServing.Run("stories260K", bench.Stories),
         "serving-135m" => BenchServing.Run("SmolLM2-135M shape, random", bench.Random135M),
-        _ => throw new UsageException($"unknown bench case '{name}' (cases: {string.Join(", ", InferenceCases.Concat(TrainingCases).Concat(ServingCases))})"),
+        "gguf-prepare" => BenchGguf.Prepare(bench),
+        "gguf-decode" => BenchGguf.Decode(),
+        _ when BenchGguf.LoadCases.Contains(name) => BenchGguf.Load(name),
+        _ => throw new UsageException($"unknown bench case '{name}' (cases: {string.Join(", ", AllCases)})"),
     };
 
     // The same executable, one case, its table row passed through.

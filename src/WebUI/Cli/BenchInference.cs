@@ -39,7 +39,7 @@ public static class BenchInference
         return 0;
     }
 
-    private static async Task<GenerationStats> Generate(GenerationScheduler generator, int[] prompt, GenerationOptions options)
+    internal static async Task<GenerationStats> Generate(GenerationScheduler generator, int[] prompt, GenerationOptions options)
     {
         GenerationStats? stats = null;
         await foreach (var chunk in generator.GenerateAsync(new GenerationRequest(prompt, options, []))) stats ??= chunk.Stats;
