@@ -22,6 +22,23 @@ internal sealed unsafe class MappedFile : IDisposable
         Start = pointer + _view.PointerOffset;
     }
 
+    /// <summary>
+    /// Tells the kernel this process is done with a range it has read (madvise MADV_DONTNEED): the pages leave this
+    /// process's resident set (they stay in the page cache), so loading a model does not hold the file and its
+    /// converted weights in memory at once. A later read faults them back in. A no-op off Linux or on failure.
+    /// </summary>
+    public void DoneWith(long offset, long length)
+    {
+        if (!OperatingSystem.IsLinux() || length <= 0) return;
+        const long page = 4096;
+        long start = offset / page * page, end = Math.Min(Length, offset + length);
+        try { _ = madvise(Start + start, (nuint)(end - start), 4 /* MADV_DONTNEED */); }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { }
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    private static extern int madvise(byte* address, nuint length, int advice);
+
     /// <summary>Opens for reading while letting a writer atomically replace the file (FileShare.Delete).</summary>
     public static FileStream OpenShared(string path) => new(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete);
 

@@ -93,6 +93,7 @@ public sealed unsafe class SafeTensorsFile : IDisposable
             tensor = torch.empty(info.Shape, SafeTensorDTypes.ToScalarType(info.DType));
             TensorBytes.ForEachChunk(tensor, (chunk, offset) => new ReadOnlySpan<byte>(source + offset, chunk.Length).CopyTo(chunk));
         }
+        _file.DoneWith(_dataStart + info.Begin, info.End - info.Begin);
 
         // Moving first sends the (usually smaller) stored dtype and converts on the device; each step frees its input.
         if (move)

@@ -79,6 +79,7 @@ public sealed unsafe class GgufFile : IDisposable
             var floats = MemoryMarshal.Cast<byte, float>(chunk);
             GgmlBlocks.Dequantize(info.Type, new ReadOnlySpan<byte>(source + first / values * bytes, checked((int)(floats.Length / values * bytes))), floats);
         });
+        _file.DoneWith(_dataStart + info.Offset, info.ByteCount);
         return tensor;
     }
 
