@@ -1,4 +1,5 @@
 using WebUI.Engine.Loading;
+using WebUI.Engine.Modeling;
 using static TorchSharp.torch;
 
 namespace WebUI.Engine.Adapters;
@@ -8,7 +9,7 @@ public static class AdapterMerger
 {
     /// <summary>
     /// Writes a complete HF model folder (atomically, like <see cref="HfModelWriter"/>) whose projection weights are
-    /// W + Σ weight · scale · (B @ A). The in-memory base model is not changed.
+    /// W + Σ weight · scale · (B @ A), DoRA adapters rescaling rows as they merge. The in-memory base model is not changed.
     /// </summary>
     public static void WriteMerged(LoadedModel baseModel, IReadOnlyList<(LoraAdapter Adapter, double Weight)> adapters, string outputDir)
     {
@@ -43,6 +44,12 @@ public static class AdapterMerger
         foreach (var (adapter, factor) in deltas)
         {
             var (a, b) = adapter.Weights[path];
+            // DoRA rescales each row of the weight it is merged into (PEFT merges adapters one after another too).
+            if (adapter.Magnitudes.TryGetValue(path, out var magnitude))
+            {
+                merged = DoraMath.Merged(merged, a, b, factor * adapter.Scale, magnitude);
+                continue;
+            }
             // An explicit Scalar: TorchSharp's implicit ones can be freed by the finalizer during the native call.
             using var alpha = TorchSharp.ScalarExtensionMethods.ToScalar(factor * adapter.Scale);
             merged.add_(b.to(ScalarType.Float32).matmul(a.to(ScalarType.Float32)), alpha: alpha);

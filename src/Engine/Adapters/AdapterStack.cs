@@ -77,7 +77,9 @@ public sealed class AdapterStack : IDisposable
             .. from a in adapters
                where a.Adapter.Weights.ContainsKey(path)
                let weights = a.Adapter.Weights[path]
-               select new LoraBranch(weights.A, weights.B, a.Weight * a.Adapter.Scale, a.Adapter.Config.Dropout, a.Rows),
+               let scale = a.Weight * a.Adapter.Scale
+               select new LoraBranch(weights.A, weights.B, scale, a.Adapter.Config.Dropout, a.Rows, a.Adapter.Magnitudes.GetValueOrDefault(path),
+                   a.Adapter.FrozenMagnitudeScale(path, projectionsByPath[path].Weight, scale)),
         ];
         // All lists are built before any is stored, so the switch itself is only reference assignments.
         var branches = projections.Select(p => BranchesFor(p.Path)).ToList();

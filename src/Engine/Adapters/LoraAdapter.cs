@@ -6,20 +6,24 @@ using static TorchSharp.torch;
 namespace WebUI.Engine.Adapters;
 
 /// <summary>
-/// A LoRA adapter: per projection a pair A [r, in], B [out, r] adding scale · B(A(x)) to its output. It owns its
-/// tensors but never touches the base model; <see cref="AdapterStack"/> attaches it. Saved and loaded as PEFT folders.
+/// A LoRA adapter: per projection a pair A [r, in], B [out, r] adding scale · B(A(x)) to its output, and for DoRA a
+/// magnitude [out] per projection. It owns its tensors but never touches the base model; <see cref="AdapterStack"/>
+/// attaches it. Saved and loaded as PEFT folders.
 /// </summary>
 public sealed class LoraAdapter : IDisposable
 {
     private readonly IReadOnlyList<Parameter> parameters;
+    // A frozen DoRA adapter's k = m / ‖W + s·B·A‖ by (module, scale): a decode step re-activates adapters every step.
+    private readonly Dictionary<(string Path, double Scale), Tensor> frozenMagnitudeScales = [];
     private bool disposed;
 
-    private LoraAdapter(string name, AdapterConfig config, IReadOnlyList<(string Path, Parameter A, Parameter B)> weights)
+    private LoraAdapter(string name, AdapterConfig config, IReadOnlyList<(string Path, Parameter A, Parameter B, Parameter? Magnitude)> weights)
     {
         Name = name;
         Config = config;
         Weights = weights.ToDictionary(w => w.Path, w => ((Tensor)w.A, (Tensor)w.B));
-        parameters = [.. weights.SelectMany(w => new[] { w.A, w.B })];
+        Magnitudes = weights.Where(w => w.Magnitude is not null).ToDictionary(w => w.Path, w => (Tensor)w.Magnitude!);
+        parameters = [.. weights.SelectMany(w => w.Magnitude is null ? new[] { w.A, w.B } : [w.A, w.B, w.Magnitude])];
     }
 
     public string Name { get; }
@@ -27,6 +31,29 @@ public sealed class LoraAdapter : IDisposable
     public double Scale => Config.Scale;
     /// <summary>A [r, in] and B [out, r] by HF module path (e.g. model.layers.0.self_attn.q_proj).</summary>
     public IReadOnlyDictionary<string, (Tensor A, Tensor B)> Weights { get; }
+    /// <summary>DoRA's magnitude [out] by module path; empty for plain LoRA.</summary>
+    public IReadOnlyDictionary<string, Tensor> Magnitudes { get; }
+
+    /// <summary>
+    /// DoRA's k = m / ‖W + s·B·A‖ for a module at a scale (adapter weight × <see cref="Scale"/>); kept while the
+    /// adapter lives when it is frozen, since then it never changes. Null for plain LoRA and for a trainable adapter,
+    /// which recomputes it every pass.
+    /// </summary>
+    internal Tensor? FrozenMagnitudeScale(string path, Tensor baseWeight, double scale)
+    {
+        if (!Magnitudes.TryGetValue(path, out var magnitude) || magnitude.requires_grad) return null;
+        lock (frozenMagnitudeScales)
+        {
+            if (!frozenMagnitudeScales.TryGetValue((path, scale), out var k))
+            {
+                var (a, b) = Weights[path];
+                using (inference_mode(false))
+                    k = DoraMath.MagnitudeScale(baseWeight, a, b, scale, magnitude).DetachFromDisposeScope();
+                frozenMagnitudeScales[(path, scale)] = k;
+            }
+            return k;
+        }
+    }
 
     /// <summary>
     /// A new adapter for <paramref name="model"/> initialised as PEFT does: A ~ kaiming-uniform(a=√5), B = 0, so it
@@ -44,9 +71,14 @@ public sealed class LoraAdapter : IDisposable
             var linear = target.Linear;
             double bound = 1 / Math.Sqrt(linear.InFeatures);
             var a = empty(options.Rank, linear.InFeatures).uniform_(-bound, bound, generator).to(model.DType, model.Device);
-            return (target.Path, a, zeros(linear.OutFeatures, options.Rank, model.DType, model.Device));
+            // DoRA starts with m = ‖W‖ per row (B = 0), so the adapted model starts as the base, as in PEFT.
+            Tensor? magnitude = null;
+            if (options.UseDora)
+                using (no_grad()) magnitude = linalg.norm(linear.Weight.to(ScalarType.Float32), dims: [1]).to(model.DType);
+            return (target.Path, a, zeros(linear.OutFeatures, options.Rank, model.DType, model.Device), magnitude);
         });
-        var config = new AdapterConfig(options.Rank, options.Alpha, options.Dropout, LoraTargets.LeafNames(targets.Select(t => t.Path)), baseModel, options.UseRsLora);
+        var config = new AdapterConfig(options.Rank, options.Alpha, options.Dropout, LoraTargets.LeafNames(targets.Select(t => t.Path)), baseModel,
+            options.UseRsLora, options.UseDora);
         return new LoraAdapter(name, config, weights);
     }
 
@@ -73,9 +105,9 @@ public sealed class LoraAdapter : IDisposable
             throw new InvalidModelException($"{folder}: no {PeftFormat.WeightsFileName} (adapter_model.bin is a Python pickle and cannot be read; save with safe_serialization)");
 
         using var file = SafeTensorsFile.Open(weightsPath);
-        var keys = MatchKeys(file, model, config.Rank);
-        var weights = MakeWeights(keys, requiresGrad: false, key =>
-            (key.Path, file.Read(key.A, model.DType, model.Device), file.Read(key.B, model.DType, model.Device)));
+        var keys = MatchKeys(file, model, config);
+        var weights = MakeWeights(keys, requiresGrad: false, key => (key.Path, file.Read(key.A, model.DType, model.Device),
+            file.Read(key.B, model.DType, model.Device), key.Magnitude is null ? null : file.Read(key.Magnitude, model.DType, model.Device)));
         // The weights say which modules are adapted, whatever form target_modules took (list, regex, "all-linear").
         var targets = LoraTargets.LeafNames(keys.Select(k => k.Path));
         return new LoraAdapter(Path.GetFileName(folder), config with { TargetModules = targets }, weights);
@@ -88,7 +120,7 @@ public sealed class LoraAdapter : IDisposable
         {
             var config = ReadConfig(folder);
             using var file = SafeTensorsFile.Open(Path.Combine(folder, PeftFormat.WeightsFileName));
-            MatchKeys(file, model, config.Rank);
+            MatchKeys(file, model, config);
             return null;
         }
         catch (Exception e) when (e is InvalidModelException or IOException)
@@ -97,15 +129,30 @@ public sealed class LoraAdapter : IDisposable
         }
     }
 
-    /// <summary>Maps each projection of the model that the file adapts to its A and B keys, in the model's order, checking shapes.</summary>
-    private static List<(string Path, string A, string B)> MatchKeys(SafeTensorsFile file, CausalLM model, int rank)
+    /// <summary>
+    /// Maps each projection of the model that the file adapts to its A and B keys (and DoRA magnitude key, which a
+    /// DoRA config needs for every module and a plain one must not have), in the model's order, checking shapes.
+    /// </summary>
+    private static List<(string Path, string A, string B, string? Magnitude)> MatchKeys(SafeTensorsFile file, CausalLM model, AdapterConfig config)
     {
+        int rank = config.Rank;
         var projections = model.Projections();
         var byPath = projections.ToDictionary(p => p.Path, p => p.Linear);
         var found = new Dictionary<string, (string? A, string? B)>();
+        var magnitudes = new Dictionary<string, string>();
         foreach (var (key, info) in file.Tensors)
         {
             InvalidModelException Bad(string problem) => new($"{file.Path}: tensor '{key}' {problem}");
+            if (PeftFormat.TryParseMagnitudeKey(key, out var magnitudePath))
+            {
+                if (!config.UseDora) throw Bad("is a DoRA magnitude, but adapter_config.json does not set use_dora");
+                if (!byPath.TryGetValue(magnitudePath, out var adapted))
+                    throw Bad($"is for module '{magnitudePath}', which this {model.Config.Family} model does not have as a linear layer");
+                if (!info.Shape.SequenceEqual([adapted.OutFeatures]))
+                    throw Bad($"has shape [{string.Join(", ", info.Shape)}]; module '{magnitudePath}' needs [{adapted.OutFeatures}]");
+                magnitudes[magnitudePath] = key;
+                continue;
+            }
             if (!PeftFormat.TryParseKey(key, out var path, out var isA))
                 throw Bad("is not a LoRA weight (expected base_model.model.<module>.lora_A.weight or .lora_B.weight)");
             if (!byPath.TryGetValue(path, out var linear))
@@ -119,12 +166,33 @@ public sealed class LoraAdapter : IDisposable
         }
         if (found.Count == 0) throw new InvalidModelException($"{file.Path}: holds no LoRA weights");
         foreach (var (path, (a, b)) in found)
+        {
             if (a is null || b is null)
                 throw new InvalidModelException($"{file.Path}: module '{path}' has lora_{(a is null ? "B" : "A")} but no lora_{(a is null ? "A" : "B")}");
-        return [.. projections.Where(p => found.ContainsKey(p.Path)).Select(p => (p.Path, found[p.Path].A!, found[p.Path].B!))];
+            if (config.UseDora && !magnitudes.ContainsKey(path))
+                throw new InvalidModelException($"{file.Path}: use_dora is set but module '{path}' has no lora_magnitude_vector");
+        }
+        if (magnitudes.Keys.FirstOrDefault(p => !found.ContainsKey(p)) is { } lonely)
+            throw new InvalidModelException($"{file.Path}: module '{lonely}' has a lora_magnitude_vector but no lora_A and lora_B");
+        return [.. projections.Where(p => found.ContainsKey(p.Path))
+            .Select(p => (p.Path, found[p.Path].A!, found[p.Path].B!, magnitudes.GetValueOrDefault(p.Path)))];
     }
 
-    /// <summary>The A and B tensors, for the optimizer; they require grad when created by <see cref="CreateTrainable"/>.</summary>
+    /// <summary>Copies another adapter of the same shape's weights (A, B and any magnitudes) into this one's tensors.</summary>
+    public void CopyFrom(LoraAdapter other)
+    {
+        using var noGrad = no_grad();
+        foreach (var (path, (a, b)) in Weights)
+        {
+            a.copy_(other.Weights[path].A);
+            b.copy_(other.Weights[path].B);
+            if (Magnitudes.TryGetValue(path, out var magnitude))
+                magnitude.copy_(other.Magnitudes.TryGetValue(path, out var theirs) ? theirs
+                    : throw new ArgumentException($"adapter '{other.Name}' is plain LoRA; '{Name}' is DoRA and needs its magnitudes"));
+        }
+    }
+
+    /// <summary>The A, B (and DoRA magnitude) tensors, for the optimizer; they require grad when created by <see cref="CreateTrainable"/>.</summary>
     public IEnumerable<Parameter> Parameters() => parameters;
 
     /// <summary>
@@ -144,7 +212,7 @@ public sealed class LoraAdapter : IDisposable
             {
                 KeyValuePair.Create(PeftFormat.KeyOf(w.Key, isA: true), w.Value.A.detach()),
                 KeyValuePair.Create(PeftFormat.KeyOf(w.Key, isA: false), w.Value.B.detach()),
-            });
+            }).Concat(Magnitudes.Select(m => KeyValuePair.Create(PeftFormat.MagnitudeKeyOf(m.Key), m.Value.detach())));
             SafeTensorsWriter.Write(Path.Combine(staging, PeftFormat.WeightsFileName), tensors, new Dictionary<string, string> { ["format"] = "pt" });
         });
     }
@@ -169,32 +237,36 @@ public sealed class LoraAdapter : IDisposable
         if (disposed) return;
         disposed = true;
         foreach (var parameter in parameters) parameter.Dispose();
+        foreach (var k in frozenMagnitudeScales.Values) k.Dispose();
     }
 
     /// <summary>
-    /// Makes each module's A and B as parameters owned by the adapter, not by any dispose scope the caller has open;
-    /// if one fails, those already made are freed.
+    /// Makes each module's A, B (and magnitude) as parameters owned by the adapter, not by any dispose scope the
+    /// caller has open; if one fails, those already made are freed.
     /// </summary>
-    private static List<(string Path, Parameter A, Parameter B)> MakeWeights<TModule>(
-        IEnumerable<TModule> modules, bool requiresGrad, Func<TModule, (string Path, Tensor A, Tensor B)> make)
+    private static List<(string Path, Parameter A, Parameter B, Parameter? Magnitude)> MakeWeights<TModule>(
+        IEnumerable<TModule> modules, bool requiresGrad, Func<TModule, (string Path, Tensor A, Tensor B, Tensor? Magnitude)> make)
     {
-        var weights = new List<(string, Parameter, Parameter)>();
+        var weights = new List<(string, Parameter, Parameter, Parameter?)>();
+        Parameter Own(Tensor t)
+        {
+            var parameter = new Parameter(t, requiresGrad);
+            parameter.DetachFromDisposeScope();
+            return parameter;
+        }
         try
         {
             foreach (var module in modules)
             {
                 using var scope = NewDisposeScope();
-                var (path, a, b) = make(module);
-                var (parameterA, parameterB) = (new Parameter(a, requiresGrad), new Parameter(b, requiresGrad));
-                parameterA.DetachFromDisposeScope();
-                parameterB.DetachFromDisposeScope();
-                weights.Add((path, parameterA, parameterB));
+                var (path, a, b, magnitude) = make(module);
+                weights.Add((path, Own(a), Own(b), magnitude is null ? null : Own(magnitude)));
             }
             return weights;
         }
         catch
         {
-            foreach (var (_, a, b) in weights) { a.Dispose(); b.Dispose(); }
+            foreach (var (_, a, b, m) in weights) { a.Dispose(); b.Dispose(); m?.Dispose(); }
             throw;
         }
     }

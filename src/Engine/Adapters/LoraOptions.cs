@@ -15,6 +15,11 @@ public sealed record LoraOptions
     public IReadOnlyList<string>? TargetModules { get; init; }
     /// <summary>Rank-stabilised LoRA (PEFT's use_rslora): the update is scaled by alpha / √rank instead of alpha / rank, so higher ranks keep learning.</summary>
     public bool UseRsLora { get; init; }
+    /// <summary>
+    /// DoRA (PEFT's use_dora): each target's weight is split into a trained magnitude per output row and a direction
+    /// that the low-rank update moves, which tracks full fine-tuning more closely at the same rank.
+    /// </summary>
+    public bool UseDora { get; init; }
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first option out of range.</summary>
     public LoraOptions Validate()

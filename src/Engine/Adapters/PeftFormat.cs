@@ -7,7 +7,8 @@ namespace WebUI.Engine.Adapters;
 
 /// <summary>
 /// Hugging Face PEFT's on-disk LoRA format: adapter_config.json plus adapter_model.safetensors whose keys are
-/// base_model.model.&lt;module path&gt;.lora_A.weight [r, in] and .lora_B.weight [out, r].
+/// base_model.model.&lt;module path&gt;.lora_A.weight [r, in] and .lora_B.weight [out, r], and for DoRA
+/// .lora_magnitude_vector [out] (PEFT saves it without ".weight").
 /// </summary>
 internal static partial class PeftFormat
 {
@@ -15,6 +16,19 @@ internal static partial class PeftFormat
     public const string WeightsFileName = "adapter_model.safetensors";
 
     public static string KeyOf(string modulePath, bool isA) => $"base_model.model.{modulePath}.lora_{(isA ? "A" : "B")}.weight";
+
+    public static string MagnitudeKeyOf(string modulePath) => $"base_model.model.{modulePath}.lora_magnitude_vector";
+
+    /// <summary>A DoRA magnitude key, also with an adapter name or ".weight" after it as other PEFT versions write.</summary>
+    public static bool TryParseMagnitudeKey(string key, out string modulePath)
+    {
+        var match = MagnitudeKeyPattern().Match(key);
+        modulePath = match.Success ? match.Groups["path"].Value : "";
+        return match.Success;
+    }
+
+    [GeneratedRegex(@"^base_model\.model\.(?<path>.+)\.lora_magnitude_vector(?:\.[^.]+)?(?:\.weight)?$")]
+    private static partial Regex MagnitudeKeyPattern();
 
     /// <summary>Also accepts keys with an adapter name before ".weight" ("lora_A.default.weight"), as some PEFT versions save.</summary>
     public static bool TryParseKey(string key, out string modulePath, out bool isA)
@@ -36,7 +50,7 @@ internal static partial class PeftFormat
             ["peft_type"] = "LORA", ["task_type"] = "CAUSAL_LM", ["r"] = config.Rank, ["lora_alpha"] = config.Alpha,
             ["lora_dropout"] = config.Dropout, ["target_modules"] = new JsonArray([.. config.TargetModules.Select(t => (JsonNode)t)]),
             ["bias"] = "none", ["base_model_name_or_path"] = config.BaseModel, ["inference_mode"] = true,
-            ["fan_in_fan_out"] = fanInFanOut, ["modules_to_save"] = null, ["use_rslora"] = config.UseRsLora, ["use_dora"] = false,
+            ["fan_in_fan_out"] = fanInFanOut, ["modules_to_save"] = null, ["use_rslora"] = config.UseRsLora, ["use_dora"] = config.UseDora,
             ["init_lora_weights"] = true, ["rank_pattern"] = new JsonObject(), ["alpha_pattern"] = new JsonObject(),
         };
         AtomicFile.WriteAllText(path, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
@@ -56,8 +70,6 @@ internal static partial class PeftFormat
             var peftType = json["peft_type"]?.GetValue<string>();
             if (peftType != "LORA")
                 throw new InvalidModelException($"{path}: peft_type '{peftType}' is not supported; only LoRA adapters (peft_type LORA) can be loaded");
-            if (json["use_dora"]?.GetValue<bool>() == true)
-                throw new InvalidModelException($"{path}: DoRA adapters (use_dora: true) are not supported; only plain LoRA can be loaded");
             foreach (var pattern in new[] { "rank_pattern", "alpha_pattern" })
                 if (json[pattern] is JsonObject { Count: > 0 })
                     throw new InvalidModelException($"{path}: per-module ranks or alphas ({pattern}) are not supported");
@@ -77,7 +89,7 @@ internal static partial class PeftFormat
                 _ => [],
             };
             return new AdapterConfig(rank, alpha, dropout, targets, json["base_model_name_or_path"]?.GetValue<string>(),
-                json["use_rslora"]?.GetValue<bool>() ?? false);
+                json["use_rslora"]?.GetValue<bool>() ?? false, json["use_dora"]?.GetValue<bool>() ?? false);
         }
         catch (Exception e) when (e is InvalidOperationException or FormatException)
         {

@@ -16,7 +16,10 @@ public static class ServingCommands
     public static string Vllm(string baseModel, IReadOnlyList<(string Name, string Folder)> adapters)
     {
         if (adapters.Count == 0) throw new ArgumentException("name at least one adapter to serve");
-        int rank = adapters.Max(a => PeftFormat.ReadConfig(Path.Combine(a.Folder, PeftFormat.ConfigFileName)).Rank);
+        var configs = adapters.Select(a => (a.Name, Config: PeftFormat.ReadConfig(Path.Combine(a.Folder, PeftFormat.ConfigFileName)))).ToList();
+        if (configs.FirstOrDefault(c => c.Config.UseDora) is { Name: { } dora })
+            throw new ArgumentException($"'{dora}' is a DoRA adapter, which vLLM's LoRA serving does not load; export the model with it merged and serve that");
+        int rank = configs.Max(c => c.Config.Rank);
         int maxRank = VllmRanks.FirstOrDefault(r => r >= rank);
         if (maxRank == 0) throw new ArgumentException($"rank {rank} is above vLLM's largest --max-lora-rank ({VllmRanks[^1]})");
         var modules = string.Join(" ", adapters.Select(a => Quote($"{a.Name}={Path.GetFullPath(a.Folder)}")));

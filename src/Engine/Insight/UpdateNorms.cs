@@ -16,7 +16,7 @@ public sealed record UpdateNorm(int? Layer, string Module, double Norm, double? 
 
 public static partial class UpdateNorms
 {
-    /// <summary>ΔW = weight · scale · B·A for every projection the adapter adapts, in model order.</summary>
+    /// <summary>ΔW = weight · scale · B·A for every projection the adapter adapts (for DoRA, the merged weight − W), in model order.</summary>
     public static IReadOnlyList<UpdateNorm> OfAdapter(CausalLM model, LoraAdapter adapter, double weight = 1)
     {
         using var scope = NewDisposeScope();
@@ -27,6 +27,13 @@ public static partial class UpdateNorms
             if (!adapter.Weights.TryGetValue(path, out var ab)) continue;
             var (a, b) = (ab.A.to(ScalarType.Float32), ab.B.to(ScalarType.Float32));
             double scale = weight * adapter.Scale;
+            if (adapter.Magnitudes.TryGetValue(path, out var magnitude))
+            {
+                // DoRA also rescales rows, so ΔW is not B·A's rank: measured on the merged weight's difference.
+                var changed = DoraMath.Merged(linear.Weight, a, b, scale, magnitude).add(linear.Weight.to(ScalarType.Float32), TorchScalars.Of(-1));
+                norms.Add(Entry(path, changed, linear.Weight, linalg.svdvals(changed)));
+                continue;
+            }
             var delta = b.mm(a) * scale;
             // σ(B·A) = σ(R_B·R_Aᵀ) with B = Q_B·R_B and Aᵀ = Q_A·R_A: an r×r problem instead of out×in.
             var (_, rb) = linalg.qr(b);

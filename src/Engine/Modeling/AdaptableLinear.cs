@@ -38,13 +38,26 @@ public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         var y = x.numel() == InFeatures ? SingleRow(x) : nn.functional.linear(x, weight, bias);
-        foreach (var branch in branches.Value!)
+        var active = branches.Value!;
+        if (active.Count == 0) return y;
+        // DoRA scales the base output, so it needs it as it was before any branch added to it, and without the bias.
+        using var baseOutput = active.Any(b => b.Magnitude is not null) ? (bias is null ? y.clone() : y.add(bias, TorchScalars.Of(-1))) : null;
+        foreach (var branch in active)
         {
             using var scope = NewDisposeScope();
             // A branch for some rows of a batch (sequences with different adapters) reads and adds only those rows.
             var rows = branch.Rows is { } r ? x.index_select(0, r) : x;
             var input = AdapterDropout.Apply(rows, branch.Dropout);
-            var delta = nn.functional.linear(nn.functional.linear(input, branch.A), branch.B).mul(TorchScalars.Of(branch.Scale)).to(y.dtype);
+            var delta = nn.functional.linear(nn.functional.linear(input, branch.A), branch.B).mul(TorchScalars.Of(branch.Scale));
+            if (branch.Magnitude is { } magnitude)
+            {
+                var k = branch.FrozenMagnitudeScale ?? DoraMath.MagnitudeScale(weight, branch.A, branch.B, branch.Scale, magnitude);
+                // With dropout the base term is recomputed on the dropped-out input, as PEFT does.
+                var baseRows = !ReferenceEquals(input, rows) ? nn.functional.linear(input, weight)
+                    : branch.Rows is { } indices ? baseOutput!.index_select(0, indices) : baseOutput!;
+                delta = baseRows.mul(k.add(TorchScalars.Of(-1), TorchScalars.One)).add(delta.mul(k), TorchScalars.One);
+            }
+            delta = delta.to(y.dtype);
             if (branch.Rows is null) y.add_(delta, TorchScalars.One);
             else y.index_add_(0, branch.Rows, delta, TorchScalars.One);
         }
@@ -76,6 +89,9 @@ public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
 
 /// <summary>
 /// One adapter's low-rank update on one projection: y += scale · B(A(x)). A is [r, in], B is [out, r]. With
-/// <paramref name="Rows"/> (int64 indices into the batch) it applies to those rows only.
+/// <paramref name="Rows"/> (int64 indices into the batch) it applies to those rows only. A DoRA branch has its
+/// <paramref name="Magnitude"/> [out] and, when the adapter is frozen, its <paramref name="FrozenMagnitudeScale"/>
+/// computed once (<see cref="DoraMath.MagnitudeScale"/>); a trainable one recomputes it every pass.
 /// </summary>
-public sealed record LoraBranch(Tensor A, Tensor B, double Scale, double Dropout, Tensor? Rows = null);
+public sealed record LoraBranch(Tensor A, Tensor B, double Scale, double Dropout, Tensor? Rows = null, Tensor? Magnitude = null,
+    Tensor? FrozenMagnitudeScale = null);

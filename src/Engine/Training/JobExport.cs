@@ -119,6 +119,7 @@ public static class JobExport
             if (o.Lora.TargetModules is { } targets) yaml.Add("lora_target_modules", targets);
             else yaml.Add("lora_target_linear", true);
             if (o.Lora.UseRsLora) yaml.Add("peft_use_rslora", true);
+            if (o.Lora.UseDora) yaml.Add("peft_use_dora", true);
         }
         yaml.Add("sequence_len", o.Data.Cutoff);
         yaml.Add("micro_batch_size", o.MicroBatchSize);
@@ -177,6 +178,7 @@ public static class JobExport
             yaml.Add("lora_dropout", o.Lora.Dropout);
             yaml.Add("lora_target", o.Lora.TargetModules is { } targets ? string.Join(",", targets) : "all");
             if (o.Lora.UseRsLora) yaml.Add("use_rslora", true);
+            if (o.Lora.UseDora) yaml.Add("use_dora", true);
         }
         yaml.Add("dataset_dir", "data");
         yaml.Add("dataset", "webui_train");

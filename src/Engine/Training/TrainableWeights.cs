@@ -33,7 +33,8 @@ public sealed class LoraWeights : TrainableWeights
             : LoraAdapter.CreateTrainable(options.OutputName, model.Model, options.Lora, options.Seed, model.Source.Name);
         stack = new AdapterStack(model.Model);
         stack.Activate([(adapter, 1.0)]);
-        Parameters = [.. adapter.Weights.SelectMany(kv => new[] { ($"{kv.Key}.lora_A", kv.Value.A), ($"{kv.Key}.lora_B", kv.Value.B) })];
+        Parameters = [.. adapter.Weights.SelectMany(kv => new[] { ($"{kv.Key}.lora_A", kv.Value.A), ($"{kv.Key}.lora_B", kv.Value.B) }),
+            .. adapter.Magnitudes.Select(kv => ($"{kv.Key}.lora_magnitude_vector", kv.Value))];
         Model = model;
     }
 
@@ -44,12 +45,7 @@ public sealed class LoraWeights : TrainableWeights
     {
         using var parent = LoraAdapter.Load(parentFolder, model.Model);
         var adapter = LoraAdapter.CreateTrainable(options.OutputName, model.Model, options.Lora, options.Seed, model.Source.Name);
-        using var noGrad = no_grad();
-        foreach (var (path, (a, b)) in adapter.Weights)
-        {
-            a.copy_(parent.Weights[path].A);
-            b.copy_(parent.Weights[path].B);
-        }
+        adapter.CopyFrom(parent);
         return adapter;
     }
     public override IReadOnlyList<(string Name, Tensor Parameter)> Parameters { get; }
@@ -59,12 +55,7 @@ public sealed class LoraWeights : TrainableWeights
     public override void LoadCheckpoint(string folder)
     {
         using var saved = LoraAdapter.Load(Path.Combine(folder, "adapter"), Model.Model);
-        using var noGrad = no_grad();
-        foreach (var (path, (a, b)) in adapter.Weights)
-        {
-            a.copy_(saved.Weights[path].A);
-            b.copy_(saved.Weights[path].B);
-        }
+        adapter.CopyFrom(saved);
     }
 
     public override string SaveOutput(string folder, bool overwrite)

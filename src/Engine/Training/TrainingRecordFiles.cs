@@ -26,7 +26,7 @@ public static class TrainingRecordFiles
             ["base_model_file"] = model.Source.Format == ModelFormat.Gguf ? FileRecord(model.Source.WeightsPath) : null,
             ["lora"] = o.Method == TrainingMethod.Lora ? new JsonObject
             {
-                ["rank"] = o.Lora.Rank, ["alpha"] = o.Lora.Alpha, ["dropout"] = o.Lora.Dropout, ["use_rslora"] = o.Lora.UseRsLora,
+                ["rank"] = o.Lora.Rank, ["alpha"] = o.Lora.Alpha, ["dropout"] = o.Lora.Dropout, ["use_rslora"] = o.Lora.UseRsLora, ["use_dora"] = o.Lora.UseDora,
                 ["target_modules"] = o.Lora.TargetModules is null ? "all-linear" : new JsonArray([.. o.Lora.TargetModules.Select(t => (JsonNode)t)]),
             } : null,
             ["learning_rate"] = o.LearningRate, ["scheduler"] = o.Scheduler.ToString(), ["warmup_steps"] = o.WarmupSteps,

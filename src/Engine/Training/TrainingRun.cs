@@ -43,7 +43,7 @@ public sealed record TrainingRun(BuiltDataset Data, Trainer Trainer, TrainingPat
         var shape = adapter.Config;
         return options with
         {
-            Lora = options.Lora with { Rank = shape.Rank, Alpha = shape.Alpha, TargetModules = shape.TargetModules, UseRsLora = shape.UseRsLora },
+            Lora = options.Lora with { Rank = shape.Rank, Alpha = shape.Alpha, TargetModules = shape.TargetModules, UseRsLora = shape.UseRsLora, UseDora = shape.UseDora },
         };
     }
 

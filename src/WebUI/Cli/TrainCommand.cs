@@ -40,6 +40,7 @@ public sealed class TrainCommand
     private readonly Option<double> alpha = CliOptions.Number("--alpha", "LoRA alpha (the update is scaled by alpha / rank)", LoraDefaults.Alpha);
     private readonly Option<double> dropout = CliOptions.Number("--dropout", "LoRA dropout", LoraDefaults.Dropout);
     private readonly Option<bool> rslora = CliOptions.Flag("--rslora", "Rank-stabilised LoRA: scale the update by alpha / sqrt(rank)");
+    private readonly Option<bool> dora = CliOptions.Flag("--dora", "DoRA: train a magnitude per output row beside the low-rank direction update (PEFT use_dora)");
     private readonly Option<string> targets = CliOptions.Text("--targets", "Layers to adapt, such as q_proj,v_proj", "all-linear");
     private readonly Option<double> lr = CliOptions.Number("--lr", "Peak learning rate", Defaults.LearningRate);
     private readonly Option<KeptWeights> keep = new("--keep")
@@ -80,7 +81,7 @@ public sealed class TrainCommand
         var command = new Command("train", "Fine-tune a LoRA adapter (default) or the full weights: progress on stderr, one JSON line of results on stdout")
         {
             shared.Model, train.dataset, train.output, train.format, train.cutoff, train.overlap, train.trainOnlyAfter, train.noEos, train.evalDataset, train.reference, train.fromLora,
-            train.evalFraction, train.seed, train.method, train.rank, train.alpha, train.dropout, train.rslora, train.targets, train.lr, train.scheduler, train.warmup,
+            train.evalFraction, train.seed, train.method, train.rank, train.alpha, train.dropout, train.rslora, train.dora, train.targets, train.lr, train.scheduler, train.warmup,
             train.epochs, train.microBatch, train.batch, train.evalEvery, train.saveEvery, train.stopAtLoss, train.keep, train.weightDecay,
             train.noGradientCheckpointing, train.freezeEmbeddings, train.resume, train.overwrite, train.exportJob,
         };
@@ -146,7 +147,7 @@ public sealed class TrainCommand
                 Rank = parsed.GetValue(rank),
                 Alpha = parsed.GetValue(alpha),
                 Dropout = parsed.GetValue(dropout),
-                UseRsLora = parsed.GetValue(rslora),
+                UseRsLora = parsed.GetValue(rslora), UseDora = parsed.GetValue(dora),
                 TargetModules = modules == "all-linear" ? null : modules.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries),
             },
             LearningRate = parsed.GetValue(lr),

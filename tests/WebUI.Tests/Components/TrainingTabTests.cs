@@ -196,6 +196,7 @@ public sealed class TrainingTabTests : IClassFixture<TrainingTabFixture>, IAsync
     }
 
     private const string RsLora = "rsLoRA: scale by alpha / √rank (keeps high ranks learning)";
+    private const string Dora = "DoRA: also train a magnitude per output row (closer to full fine-tuning, slower steps)";
 
     [Fact]
     public async Task Start_Training_shows_progress_and_then_where_the_adapter_was_saved()
@@ -208,13 +209,16 @@ public sealed class TrainingTabTests : IClassFixture<TrainingTabFixture>, IAsync
         await ChangeAsync(tab, "Batch Size", "4");
         await ChangeAsync(tab, "LoRA Rank", "4");
         await tab.InvokeAsync(() => Field(tab, RsLora).Change(true));
+        await tab.InvokeAsync(() => Field(tab, Dora).Change(true));
 
         await ClickAsync(tab, "Start Training");
         tab.WaitForAssertion(() => Assert.Contains("Training finished", tab.Find("[data-testid=training-outcome]").TextContent), Slow);
         var output = Path.Combine(fixture.Paths.Loras, "tiny-train");
         Assert.Contains(output, tab.Find("[data-testid=training-outcome]").TextContent);
         Assert.True(File.Exists(Path.Combine(output, "adapter_model.safetensors")));
-        Assert.True(System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(output, "adapter_config.json")))!["use_rslora"]!.GetValue<bool>());
+        var adapterConfig = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(output, "adapter_config.json")))!;
+        Assert.True(adapterConfig["use_rslora"]!.GetValue<bool>());
+        Assert.True(adapterConfig["use_dora"]!.GetValue<bool>());
         var steps = fixture.Engine.Training.Result!.Steps;
         Assert.True(steps >= 4, $"{steps} steps");
         Assert.Equal($"{steps} / {steps}", FactValue(tab, "Step"));
@@ -231,11 +235,13 @@ public sealed class TrainingTabTests : IClassFixture<TrainingTabFixture>, IAsync
         await ChangeAsync(late, "LoRA Rank", "32");
         await ChangeAsync(late, "Epochs", "7");
         await late.InvokeAsync(() => Field(late, RsLora).Change(false));
+        await late.InvokeAsync(() => Field(late, Dora).Change(false));
         Assert.False(IsChecked(late, RsLora));
         await ChooseOptionAsync(late, "Copy parameters from", "loras/tiny-train");
         late.WaitForAssertion(() => Assert.Equal("4", Value(late, "LoRA Rank")));
         Assert.Equal("2", Value(late, "Epochs"));
         late.WaitForAssertion(() => Assert.True(IsChecked(late, RsLora)));
+        Assert.True(IsChecked(late, Dora));
         Assert.Equal("tiny-train.txt", Value(late, "Dataset"));
         late.WaitForAssertion(() => Assert.Contains("loras/tiny-train exists already", Helper(late, "Name")));
     }

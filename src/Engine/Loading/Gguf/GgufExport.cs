@@ -29,6 +29,8 @@ public static class GgufExport
         path = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         adapter.EnsureFits(model.Model.Projections().ToDictionary(p => p.Path, p => p.Linear));
+        if (adapter.Config.UseDora)
+            throw new InvalidOperationException($"adapter '{adapter.Name}' is DoRA, which llama.cpp's GGUF LoRA cannot hold (no magnitude vectors); export the model with it merged instead");
         var arch = GgufModelFile.ArchitectureOf(model.Config);
         var writer = new GgufWriter()
             .Set("general.architecture", arch).Set("general.type", "adapter").Set("general.name", adapter.Name)

@@ -33,6 +33,7 @@ public static class CopiedParameters
             form.LoraAlpha = Get("alpha", form.LoraAlpha, lora);
             form.LoraDropout = Get("dropout", form.LoraDropout, lora);
             form.UseRsLora = Get("use_rslora", false, lora);
+            form.UseDora = Get("use_dora", false, lora);
             form.AllLinear = lora["target_modules"] is not JsonArray;
             form.TargetModules = lora["target_modules"] is JsonArray targets ? [.. targets.Select(t => t!.GetValue<string>())] : [];
         }

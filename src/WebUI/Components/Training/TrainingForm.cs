@@ -39,6 +39,7 @@ public sealed class TrainingForm
     public double LoraAlpha { get; set; } = Defaults.Lora.Alpha;
     public double LoraDropout { get; set; } = Defaults.Lora.Dropout;
     public bool UseRsLora { get; set; } = Defaults.Lora.UseRsLora;
+    public bool UseDora { get; set; } = Defaults.Lora.UseDora;
     public bool AllLinear { get; set; } = Defaults.Lora.TargetModules is null;
     public HashSet<string> TargetModules { get; set; } = [];
 
@@ -81,7 +82,7 @@ public sealed class TrainingForm
         OutputName = Name.Trim(), Data = ToDatasetOptions(paths, templates), Method = Method,
         Lora = new LoraOptions
         {
-            Rank = LoraRank, Alpha = LoraAlpha, Dropout = LoraDropout, UseRsLora = UseRsLora,
+            Rank = LoraRank, Alpha = LoraAlpha, Dropout = LoraDropout, UseRsLora = UseRsLora, UseDora = UseDora,
             TargetModules = AllLinear ? null : [.. TargetModules.Order(StringComparer.Ordinal)],
         },
         LearningRate = LearningRate, Scheduler = Scheduler, WarmupSteps = WarmupSteps, Epochs = Epochs,
