@@ -9,7 +9,7 @@ public sealed record ForgettingReport(string Reference, double PerplexityBefore,
 
 /// <summary>Everything `inspect` prints and the Changes view draws, for one tuned model against its base.</summary>
 public sealed record InspectionReport(IReadOnlyList<UpdateNorm> UpdateNorms, ForgettingReport? Forgetting,
-    IReadOnlyList<ProbeReport> Probes, NextTokenReport NextToken);
+    IReadOnlyList<ProbeReport> Probes, NextTokenReport NextToken, ProbeMap? Map = null);
 
 /// <summary>What to measure: probe texts, the prompt for the next-token shift, and an optional reference text (name and contents).</summary>
 public sealed record InspectionOptions(IReadOnlyList<string> Probes, string Prompt, string? ReferenceName = null, string? ReferenceText = null)
@@ -54,6 +54,7 @@ public static class ModelInspection
             forgetting = new ForgettingReport(options.ReferenceName ?? "reference", Measure(before), Measure(after));
         }
         var probes = options.Probes.Select(p => ProbeMeasures.Probe(before, after, p)).ToList();
-        return new InspectionReport(norms, forgetting, probes, ProbeMeasures.NextToken(before, after, options.Prompt));
+        return new InspectionReport(norms, forgetting, probes, ProbeMeasures.NextToken(before, after, options.Prompt),
+            ProbeMeasures.Map(before, after, options.Probes));
     }
 }

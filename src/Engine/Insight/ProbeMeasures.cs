@@ -18,6 +18,16 @@ public sealed record TokenScore(string Token, double P);
 public sealed record ProbeReport(string Text, IReadOnlyList<string> Pieces, IReadOnlyList<double> DriftByLayer,
     IReadOnlyList<TokenScore> NeighboursBefore, IReadOnlyList<TokenScore> NeighboursAfter);
 
+/// <summary>One probe's place on the map before and after training.</summary>
+public sealed record MapPoint(string Text, double BeforeX, double BeforeY, double AfterX, double AfterY);
+
+/// <summary>
+/// A 2-D PCA of the probes' hidden states (their last token, at depth <paramref name="Layer"/>), before and after
+/// together, so arrows from each old position to its new one show how training moved them; the two axes hold
+/// <paramref name="ExplainedVariance"/> of the points' variance.
+/// </summary>
+public sealed record ProbeMap(int Layer, double ExplainedVariance, IReadOnlyList<MapPoint> Points);
+
 /// <summary>The most likely next tokens after a prompt, before and after training.</summary>
 public sealed record NextTokenReport(string Prompt, IReadOnlyList<TokenScore> Before, IReadOnlyList<TokenScore> After);
 
@@ -34,6 +44,31 @@ public static class ProbeMeasures
         var drift = statesBefore.Zip(statesAfter, (b, a) => CosineDistance(b, a, first)).ToList();
         return new ProbeReport(text, [.. ids.Skip(first).Select(id => Text(before.Loaded, id))], drift,
             before.Measure(m => Nearest(m, ids)), after.Measure(m => Nearest(m, ids)));
+    }
+
+    /// <summary>The probes' last hidden states (after the last layer, before the final norm) projected on their two principal axes; null without probes.</summary>
+    public static ProbeMap? Map(ModelSide before, ModelSide after, IReadOnlyList<string> probes)
+    {
+        if (probes.Count == 0) return null;
+        int layer = before.Loaded.Config.NumLayers;
+        var vectors = new List<float[]>();
+        foreach (var text in probes)
+        {
+            var ids = Encode(before.Loaded, text);
+            vectors.Add(before.Measure(m => States(m, ids))[layer][^1]);
+            vectors.Add(after.Measure(m => States(m, ids))[layer][^1]);
+        }
+        using var scope = NewDisposeScope();
+        var points = tensor(vectors.SelectMany(v => v.Select(x => (double)x)).ToArray(), [vectors.Count, vectors[0].Length]);
+        var centred = points.add(points.mean([0], keepdim: true), TorchScalars.Of(-1));
+        var (_, singular, vh) = linalg.svd(centred, fullMatrices: false);
+        int axes = Math.Min(2, (int)vh.shape[0]);
+        var coordinates = centred.mm(vh[..axes].t()).data<double>().ToArray();
+        var variance = singular.square().data<double>().ToArray();
+        double total = variance.Sum();
+        double At(int point, int axis) => axis < axes ? coordinates[point * axes + axis] : 0;
+        return new ProbeMap(layer, total > 0 ? variance.Take(axes).Sum() / total : 1,
+            [.. probes.Select((text, i) => new MapPoint(text, At(2 * i, 0), At(2 * i, 1), At(2 * i + 1, 0), At(2 * i + 1, 1)))]);
     }
 
     public static NextTokenReport NextToken(ModelSide before, ModelSide after, string prompt, int count = 10)

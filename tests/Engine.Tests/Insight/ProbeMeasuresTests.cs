@@ -59,4 +59,36 @@ public sealed class ProbeMeasuresTests
 
         Assert.Equal(["Sue"], probes);
     }
+
+    [Fact]
+    public void The_map_keeps_a_probes_true_move_and_identical_models_move_nothing()
+    {
+        using var model = TinyModels.Create(ModelFamily.Llama);
+        using var twin = TinyModels.Create(ModelFamily.Llama);
+        using var adapter = TestAdapters.Random(model, seed: 4);
+        var (plain, adapted) = (ModelSide.Plain(model), new ModelSide(model, [(adapter, 1.0)]));
+
+        var still = ProbeMeasures.Map(plain, ModelSide.Plain(twin), ["Lily", "park", "dog"])!;
+        Assert.Equal(model.Config.NumLayers, still.Layer);
+        Assert.All(still.Points, p => Assert.Equal(0, double.Hypot(p.AfterX - p.BeforeX, p.AfterY - p.BeforeY), 5));
+
+        // Two points lie on one line, so their map keeps their whole distance: the arrow is as long as the true move.
+        var one = ProbeMeasures.Map(plain, adapted, ["Lily"])!;
+        var ids = model.Tokenizer.Encode("Lily");
+        float[] Last(ModelSide side) => side.Measure(m =>
+        {
+            using var runner = new HiddenStatesRunner();
+            using var scope = TorchSharp.torch.NewDisposeScope();
+            using var inference = TorchSharp.torch.inference_mode();
+            m.Model.Hidden(TorchSharp.torch.tensor(ids.Select(i => (long)i).ToArray(), [1, ids.Count]), null, runner);
+            return runner.States[^1][0, -1].data<float>().ToArray();
+        });
+        var (before, after) = (Last(plain), Last(adapted));
+        var moved = Math.Sqrt(before.Zip(after, (b, a) => (double)(a - b) * (a - b)).Sum());
+        var p = Assert.Single(one.Points);
+        Assert.True(moved > 1e-3, "the adapter did not move the probe");
+        Assert.Equal(moved, double.Hypot(p.AfterX - p.BeforeX, p.AfterY - p.BeforeY), 4);
+        Assert.Equal(1, one.ExplainedVariance, 6);
+        Assert.Null(ProbeMeasures.Map(plain, adapted, []));
+    }
 }

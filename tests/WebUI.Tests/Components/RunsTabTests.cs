@@ -148,11 +148,14 @@ public sealed class RunsTabTests : StudioTestContext
         Assert.Equal(10, page.FindAll("[data-testid=next-token] tbody tr").Count);
         Assert.Contains("cannot exceed its rank", page.Find("[data-testid=effective-rank]").TextContent);
         Assert.Empty(page.FindAll("[data-testid=neighbours]")); // no reference text, so no default probes
+        Assert.Empty(page.FindAll("[data-testid=probe-map]"));
 
         await page.InvokeAsync(() => Field(page, "Probes").Change("Lily, park"));
         await page.InvokeAsync(() => page.FindAll("button").First(b => b.TextContent.Trim() == "Inspect").Click());
         page.WaitForAssertion(() => Assert.Equal(["Lily", "park"], page.FindAll("[data-testid=neighbours] tr[data-probe]").Select(r => r.GetAttribute("data-probe"))),
             TimeSpan.FromMinutes(1));
+        page.Find("[data-testid=probe-map]");
+        Assert.Contains("last token, after layer 5", page.Markup); // stories260K's last layer
     }
 
     private static AngleSharp.Dom.IElement Button(IRenderedComponent<ContainerFragment> page, string label) => page.Find($"button[aria-label='{label}']");
