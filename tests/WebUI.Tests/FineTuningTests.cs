@@ -43,6 +43,10 @@ public sealed class FineTuningTests(StoriesFixture fixture) : IClassFixture<Stor
         var curve = log["train_curve"]!.AsArray().Select(p => p!["loss"]!.GetValue<double>()).ToList();
         Assert.Equal(result.Steps, curve.Count);
         Assert.True(curve[^1] < curve[0], $"loss did not fall: {curve[0]} -> {curve[^1]}");
+        // Every point counts the tokens trained on by then, up to the run's total, so runs compare by data seen.
+        var tokens = log["train_curve"]!.AsArray().Select(p => p!["tokens"]!.GetValue<long>()).ToList();
+        Assert.True(tokens.Zip(tokens.Skip(1)).All(t => t.Second > t.First), "tokens seen do not grow step by step");
+        Assert.Equal(log["tokens"]!.GetValue<long>(), tokens[^1]);
         var parameters = JsonNode.Parse(File.ReadAllText(Path.Combine(result.OutputPath, "training_parameters.json")))!;
         Assert.Equal(64, parameters["dataset"]!["sha256"]!.GetValue<string>().Length);
         Assert.Equal("stories260K", parameters["base_model"]!.GetValue<string>());

@@ -82,7 +82,8 @@ public static class RunCatalog
     private static double? Number(JsonNode? node) => node is JsonValue value && value.TryGetValue<double>(out var number) ? number : null;
 
     private static IReadOnlyList<LossPoint> Curve(JsonNode? curve) => curve is JsonArray points
-        ? [.. points.OfType<JsonObject>().Select(p => new LossPoint((int)(Number(p["step"]) ?? 0), Number(p["loss"]) ?? double.NaN))]
+        ? [.. points.OfType<JsonObject>().Select(p => new LossPoint((int)(Number(p["step"]) ?? 0), Number(p["loss"]) ?? double.NaN,
+            Number(p["tokens"]) is double tokens ? (long)tokens : null))]
         : [];
 
     // The settings as "key" or "section.key" → text, to lay runs side by side.

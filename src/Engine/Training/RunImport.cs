@@ -78,11 +78,14 @@ public static class RunImport
         return !LeftBehind.Contains(name) && !name.StartsWith("rng_state", StringComparison.Ordinal) && name != TrainerStateFileName;
     }
 
-    /// <summary>training_log.json from log_history: the train curve (loss), the eval curve (eval_loss), the learning rates.</summary>
+    /// <summary>
+    /// training_log.json from log_history: the train curve (loss), the eval curve (eval_loss), the learning rates, and the
+    /// tokens seen where the trainer counted them (num_input_tokens_seen), in the curve format local runs write.
+    /// </summary>
     private static JsonObject ReadLog(string? statePath)
     {
-        var train = new JsonArray();
-        var eval = new JsonArray();
+        var train = new List<LossPoint>();
+        var eval = new List<LossPoint>();
         var rates = new JsonArray();
         if (statePath is null) return Log(train, eval, rates, null);
         JsonArray history;
@@ -97,24 +100,25 @@ public static class RunImport
             foreach (var entry in history.OfType<JsonObject>())
             {
                 if (entry["step"]?.GetValue<double>() is not { } step) continue;
-                if (entry["loss"]?.GetValue<double>() is { } loss) train.Add(new JsonObject { ["step"] = (long)step, ["loss"] = loss });
-                if (entry["eval_loss"]?.GetValue<double>() is { } evalLoss) eval.Add(new JsonObject { ["step"] = (long)step, ["loss"] = evalLoss });
+                long? tokens = entry["num_input_tokens_seen"]?.GetValue<double>() is { } seen ? (long)seen : null;
+                if (entry["loss"]?.GetValue<double>() is { } loss) train.Add(new LossPoint((int)step, loss, tokens));
+                if (entry["eval_loss"]?.GetValue<double>() is { } evalLoss) eval.Add(new LossPoint((int)step, evalLoss, tokens));
                 if (entry["learning_rate"]?.GetValue<double>() is { } rate) rates.Add(new JsonObject { ["step"] = (long)step, ["learning_rate"] = rate });
             }
         }
         catch (Exception e) when (e is InvalidOperationException or FormatException)
         {
-            throw new InvalidModelException($"{statePath}: a log_history entry has a non-number step, loss, eval_loss or learning_rate ({e.Message})", e);
+            throw new InvalidModelException($"{statePath}: a log_history entry has a non-number step, loss, eval_loss, num_input_tokens_seen or learning_rate ({e.Message})", e);
         }
         return Log(train, eval, rates, statePath);
     }
 
-    private static JsonObject Log(JsonArray train, JsonArray eval, JsonArray rates, string? statePath) => new()
+    private static JsonObject Log(List<LossPoint> train, List<LossPoint> eval, JsonArray rates, string? statePath) => new()
     {
-        ["steps"] = train.Concat(eval).Select(p => p!["step"]!.GetValue<long>()).DefaultIfEmpty(0).Max(),
-        ["train_loss"] = train.LastOrDefault()?["loss"]?.GetValue<double>(),
-        ["eval_loss"] = eval.LastOrDefault()?["loss"]?.GetValue<double>(),
-        ["train_curve"] = train, ["eval_curve"] = eval, ["learning_rates"] = rates,
+        ["steps"] = train.Concat(eval).Select(p => p.Step).DefaultIfEmpty(0).Max(),
+        ["train_loss"] = train.LastOrDefault()?.Loss,
+        ["eval_loss"] = eval.LastOrDefault()?.Loss,
+        ["train_curve"] = TrainingRecordFiles.Curve(train), ["eval_curve"] = TrainingRecordFiles.Curve(eval), ["learning_rates"] = rates,
         ["trainer_state"] = statePath is null ? null : Path.GetFileName(statePath),
     };
 }

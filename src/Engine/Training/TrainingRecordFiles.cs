@@ -62,8 +62,13 @@ public static class TrainingRecordFiles
         AtomicFile.WriteAllText(Path.Combine(folder, LogFileName), log.ToJsonString(Indented));
     }
 
-    private static JsonArray Curve(IEnumerable<LossPoint> points) =>
-        new([.. points.Select(p => (JsonNode)new JsonObject { ["step"] = p.Step, ["loss"] = p.Loss })]);
+    /// <summary>A loss curve as training_log.json holds it (local runs and imported ones alike): step, loss, and tokens when known.</summary>
+    internal static JsonArray Curve(IEnumerable<LossPoint> points) => new([.. points.Select(p =>
+    {
+        var point = new JsonObject { ["step"] = p.Step, ["loss"] = p.Loss };
+        if (p.Tokens is { } tokens) point["tokens"] = tokens;
+        return (JsonNode)point;
+    })]);
 
     private static JsonObject FileRecord(string path)
     {

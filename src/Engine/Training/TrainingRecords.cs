@@ -19,5 +19,6 @@ public sealed record TrainingResult(
     TrainingOutcome Outcome, int Steps, double TrainLoss, double? EvalLoss, double TokensPerSecond, double PeakMemoryMegabytes,
     long TrainableParameters, string OutputPath, string? CheckpointPath, TimeSpan Duration, int? KeptStep = null, Insight.ForgettingReport? Forgetting = null);
 
-/// <summary>A point of a loss curve, as stored in training_log.json and checkpoints.</summary>
-public sealed record LossPoint(int Step, double Loss);
+/// <summary>A point of a loss curve, as stored in training_log.json and checkpoints: the step, and the tokens trained on by then
+/// (null where a log does not say, as older runs' and some imported ones' do not), so runs of other batch sizes compare by data seen.</summary>
+public sealed record LossPoint(int Step, double Loss, long? Tokens = null);

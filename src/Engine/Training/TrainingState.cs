@@ -10,9 +10,9 @@ public sealed record TrainingState(int Step, long Tokens, double TrainSeconds, I
 
     /// <summary>The state after one more step; <paramref name="secondsSoFar"/> counts this session, added to earlier sessions' time.</summary>
     public TrainingState After(double loss, long tokens, double secondsSoFar) =>
-        this with { Step = Step + 1, Tokens = Tokens + tokens, TrainSeconds = SessionStart + secondsSoFar, TrainLoss = [.. TrainLoss, new LossPoint(Step + 1, loss)] };
+        this with { Step = Step + 1, Tokens = Tokens + tokens, TrainSeconds = SessionStart + secondsSoFar, TrainLoss = [.. TrainLoss, new LossPoint(Step + 1, loss, Tokens + tokens)] };
 
-    public TrainingState WithEval(double loss) => this with { EvalLoss = [.. EvalLoss, new LossPoint(Step, loss)] };
+    public TrainingState WithEval(double loss) => this with { EvalLoss = [.. EvalLoss, new LossPoint(Step, loss, Tokens)] };
 
     /// <summary>The reference text's perplexity before the first step (kept for a resumed run, whose weights have moved).</summary>
     public double? ReferencePerplexityBefore { get; init; }

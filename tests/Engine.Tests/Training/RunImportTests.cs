@@ -20,7 +20,7 @@ public sealed class RunImportTests : IDisposable
         {"best_metric": null, "epoch": 2.0, "global_step": 20, "log_history": [
           {"epoch": 0.5, "grad_norm": 1.25, "learning_rate": 0.0002, "loss": 2.3125, "step": 10},
           {"epoch": 0.5, "eval_loss": 2.125, "eval_runtime": 1.5, "eval_samples_per_second": 40.0, "step": 10},
-          {"epoch": 1.0, "grad_norm": 0.75, "learning_rate": 0.0001, "loss": 1.875, "step": 20},
+          {"epoch": 1.0, "grad_norm": 0.75, "learning_rate": 0.0001, "loss": 1.875, "num_input_tokens_seen": 40960, "step": 20},
           {"epoch": 1.0, "step": 20, "total_flos": 1234.0, "train_loss": 2.09375, "train_runtime": 30.5}
         ], "max_steps": 20, "num_train_epochs": 2}
         """;
@@ -48,6 +48,8 @@ public sealed class RunImportTests : IDisposable
         Assert.False(File.Exists(Path.Combine(folder, "optimizer.pt")));
         var log = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "training_log.json")))!;
         Assert.Equal([(10L, 2.3125), (20L, 1.875)], Points(log["train_curve"]!, "loss"));
+        Assert.Equal(40960, log["train_curve"]![1]!["tokens"]!.GetValue<long>()); // where the trainer counted them
+        Assert.Null(log["train_curve"]![0]!["tokens"]);
         Assert.Equal([(10L, 2.125)], Points(log["eval_curve"]!, "loss"));
         Assert.Equal([(10L, 0.0002), (20L, 0.0001)], Points(log["learning_rates"]!, "learning_rate"));
         Assert.Equal(20, log["steps"]!.GetValue<long>());

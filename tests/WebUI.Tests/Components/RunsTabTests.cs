@@ -11,8 +11,15 @@ namespace WebUI.Tests.Components;
 /// <summary>The Runs tab lists runs from their records (and stopped ones from checkpoints) and compares the ticked ones.</summary>
 public sealed class RunsTabTests : StudioTestContext
 {
-    private void WriteRun(string name, double learningRate, double finalLoss, DateTime written)
+    /// <param name="tokensPerStep">Tokens trained on per step, written into the curves (as local runs do now); null leaves them out, as older logs do.</param>
+    private void WriteRun(string name, double learningRate, double finalLoss, DateTime written, long? tokensPerStep = null)
     {
+        JsonObject Point(int step, double loss)
+        {
+            var point = new JsonObject { ["step"] = step, ["loss"] = loss };
+            if (tokensPerStep is { } perStep) point["tokens"] = step * perStep;
+            return point;
+        }
         var folder = Directory.CreateDirectory(Path.Combine(Engine.Paths.Loras, name)).FullName;
         var weights = Path.Combine(folder, "adapter_model.safetensors");
         if (!File.Exists(weights)) File.WriteAllText(weights, new string('x', 2048)); // only its size is shown
@@ -27,8 +34,8 @@ public sealed class RunsTabTests : StudioTestContext
         {
             ["steps"] = 2, ["train_loss"] = finalLoss, ["eval_loss"] = finalLoss + 0.5, ["tokens_per_second"] = 1500.0, ["peak_memory_mb"] = 200.0,
             ["trainable_parameters"] = 4600, ["model_parameters"] = 260000,
-            ["train_curve"] = new JsonArray(new JsonObject { ["step"] = 1, ["loss"] = 3.0 }, new JsonObject { ["step"] = 2, ["loss"] = finalLoss }),
-            ["eval_curve"] = new JsonArray(new JsonObject { ["step"] = 2, ["loss"] = finalLoss + 0.5 }),
+            ["train_curve"] = new JsonArray(Point(1, 3.0), Point(2, finalLoss)),
+            ["eval_curve"] = new JsonArray(Point(2, finalLoss + 0.5)),
             ["forgetting"] = new JsonObject { ["reference"] = "lily.txt", ["perplexity_before"] = 3.5, ["perplexity_after"] = 3.9 },
         }.ToJsonString());
         File.SetLastWriteTime(log, written);
@@ -38,7 +45,7 @@ public sealed class RunsTabTests : StudioTestContext
     public async Task Runs_are_listed_with_their_figures_and_ticked_ones_are_compared()
     {
         WriteRun("first", 2e-3, 1.5, DateTime.Now.AddHours(-2));
-        WriteRun("second", 5e-3, 1.2, DateTime.Now.AddHours(-1));
+        WriteRun("second", 5e-3, 1.2, DateTime.Now.AddHours(-1), tokensPerStep: 512);
         Directory.CreateDirectory(Path.Combine(Engine.Paths.Loras, "no-records")); // an adapter without training records is not a run
         var stopped = Directory.CreateDirectory(Path.Combine(Engine.Paths.Checkpoints, "halfway", "checkpoint-000003")).FullName;
         var state = TrainingState.Fresh().After(2.5, 100, 1).After(2.25, 100, 2).After(2.0, 100, 3);
@@ -63,6 +70,11 @@ public sealed class RunsTabTests : StudioTestContext
         Assert.Equal(["second train", "second eval", "first train", "first eval"], page.FindComponent<RunCurves>().Instance.TraceNames);
         Assert.Contains("studio-diff", page.Find("tr[data-setting=learning_rate]").ClassList);
         Assert.DoesNotContain("studio-diff", page.Find("tr[data-setting='lora.rank']").ClassList);
+
+        // By tokens seen: only the run whose log counts them is drawn, the other is named.
+        await page.InvokeAsync(() => page.FindAll("label").Single(l => l.TextContent.Trim() == "By tokens seen").QuerySelector("input")!.Change(true));
+        page.WaitForAssertion(() => Assert.Equal(["second train", "second eval"], page.FindComponent<RunCurves>().Instance.TraceNames));
+        Assert.Contains("first", page.Find("[data-testid=curves-without-tokens]").TextContent);
     }
 
     [Fact]
