@@ -23,7 +23,7 @@ public static class JobExport
         options.Validate();
         var data = Convert(options.Data);
         var baseModel = HubIdOf(baseModelFolder);
-        var unmapped = Unmapped(options);
+        var unmapped = Unmapped(options, data);
         var axolotl = Axolotl(options, data, baseModel);
         var files = new SortedDictionary<string, string>(StringComparer.Ordinal)
         {
@@ -51,21 +51,42 @@ public static class JobExport
         return [.. files.Keys];
     }
 
-    /// <summary>The dataset as both tools read it: raw text as rows of "text" split at the hard cut, chats as "messages", alpaca rows as they are.</summary>
-    private sealed record ConvertedData(DatasetKind Kind, string TrainFile, string Train, string? EvalFile, string? Eval);
+    /// <summary>
+    /// The dataset as both tools read it: raw text as rows of "text" split at the hard cut, chats as "messages", alpaca
+    /// rows as they are, and other formatted rows <paramref name="Rendered"/> through their format file into a prompt
+    /// (not trained on: up to and including Train Only After) and a response, as this studio trains them.
+    /// </summary>
+    private sealed record ConvertedData(DatasetKind Kind, string TrainFile, string Train, string? EvalFile, string? Eval, bool Rendered = false);
 
     private static ConvertedData Convert(DatasetOptions options)
     {
         var kind = DatasetBuilder.Detect(options.DatasetPath);
+        var paths = new[] { options.DatasetPath, options.EvalDatasetPath }.OfType<string>();
+        bool rendered = kind == DatasetKind.Formatted && paths.SelectMany(DatasetFile.ReadRows).Any(row => !IsAlpaca(row));
+        var format = rendered ? FormatFile.Load(options.FormatPath ?? throw new ArgumentException("a formatted dataset needs its format file to be exported")) : null;
         string Rows(string path) => kind switch
         {
             DatasetKind.RawText => JsonLines(DatasetFile.ReadText(path).Split(options.HardCut, StringSplitOptions.RemoveEmptyEntries)
                 .Select(piece => new JsonObject { ["text"] = piece.Trim('\n') })),
             DatasetKind.Chat => JsonLines(DatasetFile.ReadRows(path).Select(row => new JsonObject { ["messages"] = Messages(row) })),
-            _ => JsonLines(DatasetFile.ReadRows(path).Select(row => Alpaca(row, options.FormatPath))),
+            _ when format is not null => JsonLines(DatasetFile.ReadRows(path).Select(row => Rendered(format.Render(row), options.TrainOnlyAfter)).OfType<JsonObject>()),
+            _ => JsonLines(DatasetFile.ReadRows(path).Select(Alpaca)),
         };
         return new ConvertedData(kind, "train.jsonl", Rows(options.DatasetPath),
-            options.EvalDatasetPath is null ? null : "eval.jsonl", options.EvalDatasetPath is { } eval ? Rows(eval) : null);
+            options.EvalDatasetPath is null ? null : "eval.jsonl", options.EvalDatasetPath is { } eval ? Rows(eval) : null, rendered);
+    }
+
+    /// <summary>
+    /// A rendered row for both tools at once: axolotl's input_output segments and LLaMA-Factory's prompt and response
+    /// columns. Without Train Only After all of it is trained on; a row without the marker is dropped, as in training here.
+    /// </summary>
+    private static JsonObject? Rendered(string text, string? trainOnlyAfter)
+    {
+        if (FormattedRowEncoder.SplitAtMarker(text, trainOnlyAfter) is not var (prompt, response)) return null;
+        var segments = new JsonArray();
+        if (prompt.Length > 0) segments.Add(new JsonObject { ["text"] = prompt, ["label"] = false });
+        segments.Add(new JsonObject { ["text"] = response, ["label"] = true });
+        return new JsonObject { ["segments"] = segments, ["prompt"] = prompt, ["response"] = response };
     }
 
     private static JsonArray Messages(DatasetRow row)
@@ -80,17 +101,16 @@ public static class JobExport
 
     private static string? RoleOf(string? from) => from switch { "human" => "user", "gpt" => "assistant", _ => from };
 
-    // Rows in the alpaca shape both tools know; any other formatted dataset has no target type and is refused by name.
-    private static JsonObject Alpaca(DatasetRow row, string? formatPath)
+    private static bool IsAlpaca(DatasetRow row) =>
+        row.Value.TryGetProperty("instruction", out _) && row.Value.TryGetProperty("output", out _);
+
+    // Rows in the alpaca shape both tools know, passed on as they are.
+    private static JsonObject Alpaca(DatasetRow row) => new()
     {
-        if (!row.Value.TryGetProperty("instruction", out var instruction) || !row.Value.TryGetProperty("output", out var output))
-            throw new ArgumentException($"{row.File}: {row.Where} is not an alpaca row (instruction, input, output); only alpaca-shaped formatted datasets can be exported as a job (format {Path.GetFileName(formatPath)})");
-        return new JsonObject
-        {
-            ["instruction"] = instruction.GetString(), ["input"] = row.Value.TryGetProperty("input", out var input) ? input.GetString() : "",
-            ["output"] = output.GetString(),
-        };
-    }
+        ["instruction"] = row.Value.GetProperty("instruction").GetString(),
+        ["input"] = row.Value.TryGetProperty("input", out var input) ? input.GetString() : "",
+        ["output"] = row.Value.GetProperty("output").GetString(),
+    };
 
     private static string JsonLines(IEnumerable<JsonObject> rows) => string.Concat(rows.Select(r => r.ToJsonString() + "\n"));
 
@@ -160,6 +180,7 @@ public static class JobExport
         {
             DatasetKind.RawText => [("path", path), ("ds_type", "json"), ("type", "completion"), ("field", "text")],
             DatasetKind.Chat => [("path", path), ("ds_type", "json"), ("type", "chat_template"), ("field_messages", "messages"), ("roles_to_train", new[] { "assistant" })],
+            _ when data.Rendered => [("path", path), ("ds_type", "json"), ("type", "input_output")],
             _ => [("path", path), ("ds_type", "json"), ("type", "alpaca")],
         };
     }
@@ -182,6 +203,7 @@ public static class JobExport
         }
         yaml.Add("dataset_dir", "data");
         yaml.Add("dataset", "webui_train");
+        if (data.Rendered) yaml.Add("template", "empty"); // the rows are already rendered through the run's format
         if (data.EvalFile is not null) yaml.Add("eval_dataset", "webui_eval");
         else if (o.Data.EvalFraction > 0) yaml.Add("val_size", o.Data.EvalFraction);
         yaml.Add("cutoff_len", o.Data.Cutoff);
@@ -213,6 +235,7 @@ public static class JobExport
                 ["file_name"] = file, ["formatting"] = "sharegpt", ["columns"] = new JsonObject { ["messages"] = "messages" },
                 ["tags"] = new JsonObject { ["role_tag"] = "role", ["content_tag"] = "content", ["user_tag"] = "user", ["assistant_tag"] = "assistant", ["system_tag"] = "system" },
             },
+            _ when data.Rendered => new JsonObject { ["file_name"] = file, ["columns"] = new JsonObject { ["prompt"] = "prompt", ["response"] = "response" } },
             _ => new JsonObject { ["file_name"] = file },
         };
         var info = new JsonObject { ["webui_train"] = Entry(data.TrainFile) };
@@ -254,13 +277,14 @@ public static class JobExport
         .ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
 
     // Settings of this studio that neither axolotl nor LLaMA-Factory has: listed, never silently dropped.
-    private static List<string> Unmapped(TrainingOptions o)
+    private static List<string> Unmapped(TrainingOptions o, ConvertedData data)
     {
         var list = new List<string>();
         var d = o.Data;
         if (d.EffectiveOverlap > 0) list.Add($"overlap {d.EffectiveOverlap}: raw text is cut into windows without overlap there");
-        if (d.TrainOnlyAfter is not null) list.Add($"train only after \"{d.TrainOnlyAfter}\": not expressible; alpaca rows train on the output only");
-        if (!d.AddEos) list.Add("no EOS token: both tools add one");
+        if (d.TrainOnlyAfter is not null && !data.Rendered) list.Add($"train only after \"{d.TrainOnlyAfter}\": not expressible; alpaca rows train on the output only");
+        if (!d.AddEos && !data.Rendered) list.Add("no EOS token: both tools add one");
+        if (d.AddEos && data.Rendered) list.Add("EOS after each example: rendered rows (input_output, template empty) get none; append the model's EOS text to each response if wanted");
         if (d.ChatTemplate is { } template) list.Add($"chat template '{template.Name}': they use the model's own chat template");
         if (o.StopAtLoss is { } stop) list.Add($"stop at loss {stop}: no such option; watch the loss or set max_steps");
         if (o.Keep == KeptWeights.Best && (d.EvalDatasetPath is not null || d.EvalFraction > 0)) list.Add("keep the best evaluation's weights: load_best_model_at_end is a Trainer argument they do not set from these configs");

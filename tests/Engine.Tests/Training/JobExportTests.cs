@@ -86,7 +86,7 @@ public sealed class JobExportTests
     }
 
     [Fact]
-    public void An_existing_job_is_kept_unless_overwritten_and_a_format_with_no_target_type_is_named()
+    public void An_existing_job_is_kept_unless_overwritten()
     {
         var dataset = Write("stories.txt", "Once upon a time.");
         var job = Path.Combine(root, "job");
@@ -97,11 +97,30 @@ public sealed class JobExportTests
         Assert.Equal(first, TestAdapters.Snapshot(job));
         JobExport.Write(job, Options(dataset) with { Epochs = 9 }, root, overwrite: true);
         Assert.Single(Directory.GetDirectories(root, "job.backup-*"));
+    }
 
-        var rows = Write("rows.json", """[{"question": "Why?", "answer": "Because."}]""");
-        var format = Write("qa-format.json", """{"question,answer": "Q: %question%\nA: %answer%"}""");
-        var error = Assert.Throws<ArgumentException>(() => JobExport.Write(Path.Combine(root, "qa"), Options(rows) with { Data = Options(rows).Data with { FormatPath = format } }, root));
-        Assert.Contains("not an alpaca row", error.Message);
-        Assert.False(Directory.Exists(Path.Combine(root, "qa")));
+    [Fact]
+    public void Rows_of_any_other_format_go_rendered_with_the_prompt_untrained_as_here()
+    {
+        var rows = Write("rows.json", """[{"question": "Why?", "answer": "Because."}, {"question": "No marker"}]""");
+        var format = Write("qa-format.json", """{"question,answer": "Q: %question%\nA: %answer%", "question": "%question%"}""");
+        var options = Options(rows) with { Data = Options(rows).Data with { FormatPath = format, TrainOnlyAfter = "A:" } };
+        var job = Path.Combine(root, "qa");
+        JobExport.Write(job, options, root);
+
+        var lines = File.ReadAllLines(Path.Combine(job, "data", "train.jsonl"));
+        var row = Assert.Single(lines); // the row without the marker is dropped, as training drops it
+        var json = System.Text.Json.Nodes.JsonNode.Parse(row)!;
+        Assert.Equal("Q: Why?\nA:", json["prompt"]!.GetValue<string>());
+        Assert.Equal(" Because.", json["response"]!.GetValue<string>());
+        Assert.False(json["segments"]![0]!["label"]!.GetValue<bool>());
+        Assert.True(json["segments"]![1]!["label"]!.GetValue<bool>());
+
+        var dataset = (List<object>)Yaml(Path.Combine(job, "axolotl.yaml"))["datasets"];
+        Assert.Equal("input_output", ((Dictionary<object, object>)dataset[0])["type"]);
+        Assert.Equal("empty", Yaml(Path.Combine(job, "llamafactory.yaml"))["template"]);
+        var info = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(job, "dataset_info.json")))!;
+        Assert.Equal("response", info["webui_train"]!["columns"]!["response"]!.GetValue<string>());
+        Assert.DoesNotContain("train only after", File.ReadAllText(Path.Combine(job, "README.md")));
     }
 }

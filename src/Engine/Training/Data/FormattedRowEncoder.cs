@@ -16,19 +16,12 @@ internal sealed class FormattedRowEncoder(FormatFile format, DatasetOptions opti
 
     public void Add(DatasetRow row, ExampleCollector collector)
     {
-        var text = format.Render(row);
-        TemplateSegment[] segments = [new(text, true)];
-        if (_marker is not null)
+        if (SplitAtMarker(format.Render(row), _marker) is not var (prompt, response))
         {
-            int at = text.IndexOf(_marker, StringComparison.Ordinal);
-            if (at < 0)
-            {
-                collector.Drop(row.Number, $"dropped: the rendered text has no \"{_marker}\" (TrainOnlyAfter)");
-                return;
-            }
-            int split = at + _marker.Length;
-            segments = [new(text[..split], false), new(text[split..], true)];
+            collector.Drop(row.Number, $"dropped: the rendered text has no \"{_marker}\" (TrainOnlyAfter)");
+            return;
         }
+        TemplateSegment[] segments = prompt.Length == 0 ? [new(response, true)] : [new(prompt, false), new(response, true)];
         var (ids, trainable) = _segments.Encode(segments);
         if (options.AddEos && tokenizer.EosIds.Count > 0 && (ids.Count == 0 || !tokenizer.EosIds.Contains(ids[^1])))
         {
@@ -36,5 +29,16 @@ internal sealed class FormattedRowEncoder(FormatFile format, DatasetOptions opti
             trainable.Add(true);
         }
         collector.AddRow(row.Number, ids, trainable);
+    }
+
+    /// <summary>
+    /// A rendered row as the part not trained on (up to and including <paramref name="marker"/>) and the part trained on;
+    /// without a marker all of it is trained on. Null when the text lacks the marker.
+    /// </summary>
+    public static (string Prompt, string Response)? SplitAtMarker(string text, string? marker)
+    {
+        if (string.IsNullOrEmpty(marker)) return ("", text);
+        int at = text.IndexOf(marker, StringComparison.Ordinal);
+        return at < 0 ? null : (text[..(at + marker.Length)], text[(at + marker.Length)..]);
     }
 }
