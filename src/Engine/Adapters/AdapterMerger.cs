@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using WebUI.Engine.Loading;
 using WebUI.Engine.Modeling;
 using static TorchSharp.torch;
@@ -14,7 +16,40 @@ public static class AdapterMerger
     public static void WriteMerged(LoadedModel baseModel, IReadOnlyList<(LoraAdapter Adapter, double Weight)> adapters, string outputDir)
     {
         using var noGrad = no_grad();
-        HfModelWriter.Write(baseModel, outputDir, Transform(baseModel, adapters));
+        var transform = Transform(baseModel, adapters);
+        AtomicFolder.Write(outputDir, ExistingFolder.Refuse, staging =>
+        {
+            HfModelWriter.WriteInto(baseModel, staging, transform);
+            WriteRecord(staging, baseModel, adapters);
+        });
+    }
+
+    /// <summary>What a merged model was made of, beside it, so runs trained on it later record their lineage.</summary>
+    public const string RecordFileName = "merged_adapters.json";
+
+    /// <summary>Writes <see cref="RecordFileName"/> (the base, and each adapter with its weight) into a merged model's folder; nothing when none was merged.</summary>
+    public static void WriteRecord(string folder, LoadedModel baseModel, IReadOnlyList<(LoraAdapter Adapter, double Weight)> adapters)
+    {
+        if (adapters.Count == 0) return;
+        var record = new JsonObject
+        {
+            ["base_model"] = baseModel.Source.Name, ["base_model_path"] = baseModel.Source.Path,
+            ["adapters"] = new JsonArray([.. adapters.Select(a => (JsonNode)new JsonObject
+            {
+                ["name"] = a.Adapter.Name, ["weight"] = a.Weight, ["rank"] = a.Adapter.Config.Rank, ["use_dora"] = a.Adapter.Config.UseDora,
+            })]),
+        };
+        AtomicFile.WriteAllText(Path.Combine(folder, RecordFileName), record.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    /// <summary>The merge record of a model folder (or of a .gguf's folder), or null when it was not merged here or the record is unreadable.</summary>
+    public static JsonObject? ReadRecord(string modelPath)
+    {
+        var folder = Directory.Exists(modelPath) ? modelPath : Path.GetDirectoryName(modelPath);
+        var path = folder is null ? null : Path.Combine(folder, RecordFileName);
+        if (path is null || !File.Exists(path)) return null;
+        try { return JsonNode.Parse(File.ReadAllText(path)) as JsonObject; }
+        catch (JsonException) { return null; }
     }
 
     /// <summary>

@@ -49,8 +49,12 @@ public static class RunCatalog
         var forgetting = log["forgetting"] is JsonObject f
             ? new ForgettingReport(f["reference"]?.GetValue<string>() ?? "", Number(f["perplexity_before"]) ?? double.NaN, Number(f["perplexity_after"]) ?? double.NaN)
             : null;
-        var lineage = parameters?["start_from_adapter"]?["name"]?.GetValue<string>() is { } parent ? $"continued from {parent}"
-            : log["imported_from"]?["path"]?.GetValue<string>() is { } source ? $"imported from {source}" : null;
+        var lineage = string.Join("; ", new[]
+        {
+            parameters?["start_from_adapter"]?["name"]?.GetValue<string>() is { } parent ? $"continued from {parent}" : null,
+            log["imported_from"]?["path"]?.GetValue<string>() is { } source ? $"imported from {source}" : null,
+            parameters?["base_merged_from"] is JsonObject merged ? MergedBase(merged) : null,
+        }.OfType<string>()) is { Length: > 0 } joined ? joined : null;
         return new RunEntry(Path.GetFileName(folder), parameters?["method"]?.GetValue<string>() ?? method,
             log["imported_from"] is null ? "finished" : "imported", folder, parameters?["base_model"]?.GetValue<string>(),
             dataset?["file"]?.GetValue<string>(), dataset?["sha256"]?.GetValue<string>(), File.GetLastWriteTime(Path.Combine(folder, LogFile)),
@@ -87,6 +91,11 @@ public static class RunCatalog
         : [];
 
     // The settings as "key" or "section.key" → text, to lay runs side by side.
+    // "on stories260K + sue ×1 (merged)": a base that had adapters baked in before this run trained on it.
+    private static string MergedBase(JsonObject merged) =>
+        $"on {merged["base_model"]?.GetValue<string>()} + " + string.Join(" + ", (merged["adapters"] as JsonArray ?? []).OfType<JsonObject>()
+            .Select(a => $"{a["name"]?.GetValue<string>()} ×{(Number(a["weight"]) ?? 1).ToString("0.##", CultureInfo.InvariantCulture)}")) + " (merged)";
+
     private static Dictionary<string, string> Flatten(JsonObject? parameters)
     {
         var settings = new Dictionary<string, string>();

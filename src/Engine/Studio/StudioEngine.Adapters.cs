@@ -61,7 +61,11 @@ public sealed partial class StudioEngine
                 {
                     using var noGrad = TorchSharp.torch.no_grad();
                     var transform = lease.Adapters.Count > 0 ? AdapterMerger.Transform(model, lease.Adapters) : null;
-                    AtomicFolder.Write(output, ExistingFolder.Refuse, staging => GgufExport.WriteModel(model, Path.Combine(staging, name + ".gguf"), type, transform));
+                    AtomicFolder.Write(output, ExistingFolder.Refuse, staging =>
+                    {
+                        GgufExport.WriteModel(model, Path.Combine(staging, name + ".gguf"), type, transform);
+                        AdapterMerger.WriteRecord(staging, model, lease.Adapters);
+                    });
                 }
             }, cancellationToken);
             return gguf is null ? output : Path.Combine(output, name + ".gguf");

@@ -24,6 +24,8 @@ public static class TrainingRecordFiles
             ["base_model"] = model.Source.Name, ["base_model_path"] = model.Source.Path, ["architecture"] = model.Config.HfArchitecture,
             // A GGUF base is one file: its name and SHA-256 say exactly which quantization was trained on.
             ["base_model_file"] = model.Source.Format == ModelFormat.Gguf ? FileRecord(model.Source.WeightsPath) : null,
+            // A base that is itself a merge (adapters baked in here) carries what it was made of.
+            ["base_merged_from"] = Adapters.AdapterMerger.ReadRecord(model.Source.Path)?.DeepClone(),
             ["lora"] = o.Method == TrainingMethod.Lora ? new JsonObject
             {
                 ["rank"] = o.Lora.Rank, ["alpha"] = o.Lora.Alpha, ["dropout"] = o.Lora.Dropout, ["use_rslora"] = o.Lora.UseRsLora, ["use_dora"] = o.Lora.UseDora,
