@@ -8,8 +8,13 @@ public sealed record ModelShape(int HiddenSize, int Layers, int VocabSize, int C
     IReadOnlyList<LinearSize> Linears, long Parameters)
 {
     /// <summary>A LoRA's trainable parameters: rank × (in + out) for every projection it adapts (null targets: all but the head).</summary>
-    public long LoraParameters(int rank, IReadOnlyCollection<string>? targets) =>
-        Linears.Where(l => targets is null ? l.Module != "lm_head" : targets.Contains(l.Module)).Sum(l => (long)rank * (l.In + l.Out));
+    /// <param name="dora">DoRA adds a magnitude per output row of each target.</param>
+    public long LoraParameters(int rank, IReadOnlyCollection<string>? targets, bool dora = false) =>
+        LoraTargets(targets).Sum(l => (long)rank * (l.In + l.Out) + (dora ? l.Out : 0));
+
+    /// <summary>The projections a LoRA with these target modules adapts (null: every linear layer but the head, as PEFT's all-linear).</summary>
+    public IEnumerable<LinearSize> LoraTargets(IReadOnlyCollection<string>? targets) =>
+        Linears.Where(l => targets is null ? l.Module != "lm_head" : targets.Contains(l.Module));
 }
 
 /// <summary>One projection's PEFT module name and its input and output sizes.</summary>

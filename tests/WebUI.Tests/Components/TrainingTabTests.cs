@@ -1,3 +1,4 @@
+using WebUI.Components.Training;
 using System.Text;
 using AngleSharp.Dom;
 using Bunit;
@@ -97,17 +98,17 @@ public sealed class TrainingTabTests : IClassFixture<TrainingTabFixture>, IAsync
         Upload(tab, "advice.txt", TinyStories());
         await ChangeAsync(tab, "LoRA Rank", "4");
         using var worker = new TorchWorker("advice-test"); // the count is checked against a real adapter of that rank
-        var loraParameters = await worker.Run(() =>
+        var (loraParameters, tensors) = await worker.Run(() =>
         {
             using var model = ModelLoader.Load(Path.Combine(fixture.Paths.Models, "stories260K"), ComputeDevice.Cpu);
             using var adapter = LoraAdapter.CreateTrainable("count", model.Model, new LoraOptions { Rank = 4 }, 1, "stories260K");
-            return adapter.Parameters().Sum(p => p.numel());
+            return (adapter.Parameters().Sum(p => p.numel()), adapter.Parameters().Count());
         });
 
         tab.WaitForAssertion(() => Assert.StartsWith(WebUI.Components.Layout.Units.Count(loraParameters) + " (", Row(tab, "trainable")[1]));
         Assert.StartsWith(WebUI.Components.Layout.Units.Count(fixture.Engine.Model!.Parameters) + " (100%)", Row(tab, "trainable")[2]);
         Assert.Equal(WebUI.Components.Layout.Units.Bytes(fixture.Engine.Model.WeightBytes), Row(tab, "output")[2]);
-        Assert.Equal(WebUI.Components.Layout.Units.Bytes(loraParameters * 4), Row(tab, "output")[1]);
+        Assert.Equal(WebUI.Components.Layout.Units.Bytes(loraParameters * 4 + tensors * 128), Row(tab, "output")[1]); // fp32, and each tensor's header entry
         tab.WaitForAssertion(() => Assert.DoesNotContain("after the dataset check", Row(tab, "epoch")[1]), Slow);
     }
 
@@ -224,6 +225,13 @@ public sealed class TrainingTabTests : IClassFixture<TrainingTabFixture>, IAsync
         Assert.Equal($"{steps} / {steps}", FactValue(tab, "Step"));
         Assert.Contains($"step {steps}/{steps}", tab.Find("[data-testid=training-log]").TextContent);
         Assert.Matches(@"^Peak memory [\d.]+ [KMG]?B \(estimated [\d.]+ [KMG]?B\)\.$", tab.Find("[data-testid=measured-memory]").TextContent.Trim());
+        Assert.Matches(@"^Output [\d.]+ [KMG]?B \(estimated [\d.]+ [KMG]?B\)\.$", tab.Find("[data-testid=measured-output]").TextContent.Trim());
+        Assert.StartsWith("Time per epoch ~", tab.Find("[data-testid=measured-epoch]").TextContent.Trim());
+        // The output estimate is the adapter's tensors and an allowance for the file's header: within 5% either way.
+        var estimated = RunEstimate.OutputBytesOf(fixture.Engine.Model!, (await fixture.Engine.ModelShapeAsync())!,
+            new TrainingForm { LoraRank = 4, UseDora = true }, WebUI.Engine.Training.TrainingMethod.Lora);
+        var written = new FileInfo(Path.Combine(output, "adapter_model.safetensors")).Length;
+        Assert.InRange((double)written / estimated, 0.95, 1.05);
 
         // A tab opened after this one is closed shows the finished run from the engine's snapshot.
         await context.DisposeComponentsAsync();
