@@ -36,6 +36,8 @@ public sealed class StudioFlowTests(ITestOutputHelper log)
             Done("model loaded");
             await TrainAsync(page, root.Dataset);
             Done("adapter trained");
+            await CompareRunsAsync(page);
+            Done("runs compared");
             await ChatAsync(page);
             Done("chatted");
             await ChatInTwoTabsAsync(page, await chromium.NewPageAsync(), app.Url);
@@ -165,6 +167,20 @@ public sealed class StudioFlowTests(ITestOutputHelper log)
         var snapshots = await page.EvaluateAsync<string[]>("() => window.replySnapshots");
         Assert.True(!mustStream || snapshots.Length >= 2, $"the reply did not stream: it appeared in {snapshots.Length} step(s)");
         return await page.Locator("[data-role=assistant] .studio-message-text").Last.TextContentAsync() ?? "";
+    }
+
+    private async Task CompareRunsAsync(IPage page)
+    {
+        await SwitchTabAsync(page, "Runs");
+        await Expect(page.Locator($"tr[data-run='{AdapterName}']")).ToContainTextAsync("LoRA");
+        await Expect(page.Locator($"tr[data-run='{StudioRoot.EarlierRun}']")).ToBeVisibleAsync();
+        // MudBlazor draws its own box over the checkbox input, so the input itself is clicked without the visibility wait.
+        await page.Locator($"input[aria-label='Compare {AdapterName}']").CheckAsync(new() { Force = true });
+        await page.Locator($"input[aria-label='Compare {StudioRoot.EarlierRun}']").CheckAsync(new() { Force = true });
+        await Expect(page.GetByTestId("run-comparison")).ToBeVisibleAsync();
+        await Expect(page.Locator("tr[data-setting=learning_rate]")).ToHaveClassAsync(new Regex("studio-diff"));
+        await Expect(page.Locator("[data-testid=run-curves] .scatterlayer .trace").First).ToBeVisibleAsync();
+        await ShotAsync(page, "runs.png");
     }
 
     /// <summary>Opens a page and waits until its Blazor circuit is live, so that clicks reach the server.</summary>

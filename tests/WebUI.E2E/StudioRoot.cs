@@ -14,6 +14,8 @@ public sealed class StudioRoot : IDisposable
 {
     public const string ModelName = "stories260K";
     public const string NewName = "Sue";
+    /// <summary>A run trained before this session (its records only), for the Runs tab to compare with the new one.</summary>
+    public const string EarlierRun = "sue-earlier";
 
     public StudioRoot()
     {
@@ -34,6 +36,27 @@ public sealed class StudioRoot : IDisposable
             return RenamedStories.Generate(loaded, NewName, 300, seed: 7);
         }).Result;
         RenamedStories.WriteText(Dataset, stories);
+        WriteEarlierRun();
+    }
+
+    // What a run leaves beside its adapter: settings and a loss curve, as TrainingRecordFiles writes them.
+    private void WriteEarlierRun()
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(Root, "loras", EarlierRun)).FullName;
+        File.WriteAllText(Path.Combine(folder, "training_parameters.json"), new System.Text.Json.Nodes.JsonObject
+        {
+            ["method"] = "lora", ["base_model"] = ModelName, ["learning_rate"] = 0.001, ["epochs"] = 1,
+            ["lora"] = new System.Text.Json.Nodes.JsonObject { ["rank"] = 4, ["alpha"] = 8 },
+            ["dataset"] = new System.Text.Json.Nodes.JsonObject { ["file"] = "sue-stories.txt", ["sha256"] = new string('0', 64) },
+        }.ToJsonString());
+        File.WriteAllText(Path.Combine(folder, "training_log.json"), new System.Text.Json.Nodes.JsonObject
+        {
+            ["steps"] = 3, ["train_loss"] = 2.5, ["tokens_per_second"] = 3000.0,
+            ["train_curve"] = new System.Text.Json.Nodes.JsonArray(
+                new System.Text.Json.Nodes.JsonObject { ["step"] = 1, ["loss"] = 3.5, ["tokens"] = 2048 },
+                new System.Text.Json.Nodes.JsonObject { ["step"] = 3, ["loss"] = 2.5, ["tokens"] = 6144 }),
+            ["eval_curve"] = new System.Text.Json.Nodes.JsonArray(),
+        }.ToJsonString());
     }
 
     public string Root { get; }
