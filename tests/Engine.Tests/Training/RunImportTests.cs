@@ -126,6 +126,28 @@ public sealed class RunImportTests : IDisposable
         Assert.Equal($"vllm serve HuggingFaceTB/SmolLM2-135M-Instruct --enable-lora --lora-modules 'small={small}' wide={Path.Combine(paths.Loras, "wide")} --max-lora-rank 16 --max-loras 2", command);
     }
 
+    [Fact]
+    public void The_llama_server_command_names_the_gguf_files_and_the_commands_that_still_have_to_write_them()
+    {
+        var models = TinyModels.TempDir();
+        var baseGguf = Path.Combine(models, "base.gguf");
+        GgufExport.WriteModel(model, baseGguf, GgmlType.F32);
+        var (ready, pending) = (Path.Combine(paths.Loras, "ready"), Path.Combine(paths.Loras, "pending"));
+        using (var adapter = TestAdapters.Random(model, seed: 3, name: "ready"))
+        {
+            adapter.Save(ready);
+            GgufExport.WriteAdapter(model, adapter, Path.Combine(ready, "ready.gguf"), baseGguf);
+        }
+        using (var adapter = TestAdapters.Random(model, seed: 4, name: "pending")) adapter.Save(pending);
+
+        var lines = ServingCommands.LlamaServer(baseGguf, [("ready", ready), ("pending", pending)]).Split('\n');
+
+        Assert.Equal($"dotnet run --project src/WebUI -c Release -- export-adapter --model {baseGguf} --lora {pending} --output {Path.Combine(pending, "pending.gguf")}", lines[0]);
+        Assert.Equal($"llama-server -m {baseGguf} --lora {Path.Combine(ready, "ready.gguf")} --lora {Path.Combine(pending, "pending.gguf")} --lora-init-without-apply", lines[1]);
+        Assert.StartsWith("# a request picks adapters by index (0 = ready, 1 = pending)", lines[2]);
+        Assert.StartsWith("dotnet run --project src/WebUI -c Release -- convert --model", ServingCommands.LlamaServer(models + "/hf-model", [("ready", ready)]));
+    }
+
     private static List<(long, double)> Points(JsonNode curve, string value) =>
         [.. curve.AsArray().Select(p => (p!["step"]!.GetValue<long>(), p[value]!.GetValue<double>()))];
 }

@@ -88,13 +88,17 @@ public sealed class ModelTabTests : StudioTestContext
         Assert.StartsWith($"vllm serve {Engine.Model!.Path} --enable-lora --lora-modules", all);
         Assert.Contains($"sue={Path.Combine(Engine.Paths.Loras, "sue")}", all);
         Assert.Contains($"tom={Path.Combine(Engine.Paths.Loras, "tom")}", all);
-        Assert.EndsWith("--max-loras 2", all.Trim());
+        Assert.EndsWith("--max-loras 2", all.Split('\n')[0]);
+        // Then llama.cpp's: the GGUF files to write first (the stories260K folder is no GGUF), and llama-server on them.
+        Assert.Contains("# or llama.cpp (CPU or GPU, GGUF):", all);
+        Assert.Contains($"export-adapter --model {Engine.Model!.Path} --lora {Path.Combine(Engine.Paths.Loras, "tom")}", all);
+        Assert.Contains($"--lora {Path.Combine(Engine.Paths.Loras, "sue", "sue.gguf")}", all);
 
         await page.InvokeAsync(() => page.Find("button[aria-label='Apply tom']").Click());
         page.WaitForAssertion(() => Assert.Equal([new AdapterWeight("tom", 1.0)], Engine.DefaultAdapters));
         await page.InvokeAsync(() => page.FindAll("button").First(b => b.TextContent.Trim() == "Serving command").Click());
         page.WaitForAssertion(() => Assert.DoesNotContain("sue=", page.Find("[data-testid=serving-command]").TextContent));
-        Assert.EndsWith("--max-loras 1", page.Find("[data-testid=serving-command]").TextContent.Trim());
+        Assert.EndsWith("--max-loras 1", page.Find("[data-testid=serving-command]").TextContent.Split('\n')[0]);
     }
 
     [Fact]
