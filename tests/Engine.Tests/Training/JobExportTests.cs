@@ -123,4 +123,48 @@ public sealed class JobExportTests
         Assert.Equal("response", info["webui_train"]!["columns"]!["response"]!.GetValue<string>());
         Assert.DoesNotContain("train only after", File.ReadAllText(Path.Combine(job, "README.md")));
     }
+
+    /// <summary>What WebUI trains on in each example of a built dataset: the target tokens, in order.</summary>
+    private static List<int[]> TrainedTokens(BuiltDataset data) =>
+        [.. data.Train.Concat(data.Eval).Select(e => e.InputIds.Where((_, i) => e.Targets[i]).ToArray())];
+
+    private static BuiltDataset Build(DatasetOptions options) =>
+        DatasetBuilder.Build(options with { EvalFraction = 0, Cutoff = 256, AddEos = false }, TinyModels.Create(WebUI.Engine.Modeling.ModelFamily.Llama).Tokenizer);
+
+    [Fact]
+    public void The_converted_data_gives_the_same_trained_on_tokens_as_the_original()
+    {
+        var job = Path.Combine(root, "same");
+
+        // Raw text: the rows joined at the hard cut are the text WebUI cuts.
+        var text = Write("raw.txt", "Once upon a time, Tom ran.\n\n\nThe end of it.\n\n\nAnother story about a cat.");
+        JobExport.Write(job, Options(text), root);
+        var pieces = File.ReadAllLines(Path.Combine(job, "data", "train.jsonl")).Select(l => JsonNode.Parse(l)!["text"]!.GetValue<string>());
+        var rejoined = Write("rejoined.txt", string.Join("\n\n\n", pieces));
+        Assert.Equal(TrainedTokens(Build(new DatasetOptions { DatasetPath = text })), TrainedTokens(Build(new DatasetOptions { DatasetPath = rejoined })));
+
+        // Chats in ShareGPT's from/value form become role/content messages that train the same assistant turns.
+        var chats = Write("chats.json", """[{"conversations": [{"from": "human", "value": "Who is Tom?"}, {"from": "gpt", "value": "Tom is a cat."}]}]""");
+        var chatml = WebUI.Engine.Generation.ChatTemplate.BuiltIn.Single(t => t.Name == "ChatML");
+        JobExport.Write(job, Options(chats), root, overwrite: true);
+        var converted = Write("chats-converted.jsonl", File.ReadAllText(Path.Combine(job, "data", "train.jsonl")));
+        Assert.Equal(TrainedTokens(Build(new DatasetOptions { DatasetPath = chats, ChatTemplate = chatml })),
+            TrainedTokens(Build(new DatasetOptions { DatasetPath = converted, ChatTemplate = chatml })));
+
+        // Rendered rows: their segments, tokenized as WebUI tokenizes a prompt and its response, are what it trains on.
+        var rows = Write("qa.json", """[{"question": "Why?", "answer": "Because it rained."}, {"question": "Who?", "answer": "Tom."}]""");
+        var format = Write("qa-format.json", """{"question,answer": "Q: %question%\nA: %answer%"}""");
+        var formatted = new DatasetOptions { DatasetPath = rows, FormatPath = format, TrainOnlyAfter = "A:" };
+        JobExport.Write(job, Options(rows) with { Data = Options(rows).Data with { FormatPath = format, TrainOnlyAfter = "A:" } }, root, overwrite: true);
+        var tokenizer = new SegmentTokenizer(TinyModels.Create(WebUI.Engine.Modeling.ModelFamily.Llama).Tokenizer);
+        var fromSegments = File.ReadAllLines(Path.Combine(job, "data", "train.jsonl")).Select(line =>
+        {
+            var segments = JsonNode.Parse(line)!["segments"]!.AsArray()
+                .Select(s => new WebUI.Engine.Generation.TemplateSegment(s!["text"]!.GetValue<string>(), s["label"]!.GetValue<bool>())).ToArray();
+            var (ids, trained) = tokenizer.Encode(segments);
+            return ids.Where((_, i) => trained[i]).ToArray();
+        }).ToList();
+        Assert.Equal(TrainedTokens(Build(formatted)), fromSegments);
+        Assert.All(fromSegments, t => Assert.NotEmpty(t));
+    }
 }
