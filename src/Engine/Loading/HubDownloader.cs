@@ -40,6 +40,23 @@ public sealed class HubDownloader(HttpClient http, HubDownloadOptions options)
         var tally = new Tally(files, progress);
         for (int i = 0; i < files.Count; i++)
             await DownloadFileAsync(repo, i, files[i], folder, tally, cancellationToken);
+        // Where the folder came from, for what is later handed to tools that fetch by hub id (a job's base_model).
+        AtomicFile.WriteAllText(Path.Combine(folder, SourceFileName), new System.Text.Json.Nodes.JsonObject
+        {
+            ["repo_id"] = $"{repo.Owner}/{repo.Name}", ["revision"] = repo.Branch, ["endpoint"] = Endpoint,
+        }.ToJsonString());
+    }
+
+    /// <summary>Beside a downloaded model: the hub repository and revision it came from.</summary>
+    public const string SourceFileName = "hub_source.json";
+
+    /// <summary>The "owner/name" a model folder was downloaded from (its <see cref="SourceFileName"/>), or null.</summary>
+    public static string? RepoIdOf(string folder)
+    {
+        var path = Path.Combine(folder, SourceFileName);
+        if (!File.Exists(path)) return null;
+        try { return System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))?["repo_id"]?.GetValue<string>(); }
+        catch (System.Text.Json.JsonException) { return null; }
     }
 
     /// <summary>Every file in the repository at its branch, as the hub's API lists them.</summary>

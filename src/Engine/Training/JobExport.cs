@@ -319,11 +319,12 @@ public static class JobExport
         _ => "constant",
     };
 
-    // A Hugging Face id from the model's config.json (_name_or_path "owner/name"), else the placeholder.
+    // A Hugging Face id: where the studio downloaded the model from, else its config.json's _name_or_path ("owner/name"), else the placeholder.
     private static string HubIdOf(string folder)
     {
         var config = Path.Combine(folder, "config.json");
-        var id = File.Exists(config) ? JsonNode.Parse(File.ReadAllText(config))?["_name_or_path"]?.GetValue<string>() : null;
+        var id = Loading.HubDownloader.RepoIdOf(folder)
+            ?? (File.Exists(config) ? JsonNode.Parse(File.ReadAllText(config))?["_name_or_path"]?.GetValue<string>() : null);
         return id is not null && System.Text.RegularExpressions.Regex.IsMatch(id, @"^[\w.-]+/[\w.-]+$") ? id : Placeholder;
     }
 

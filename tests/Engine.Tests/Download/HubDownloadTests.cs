@@ -22,7 +22,8 @@ public sealed class HubDownloadTests(HubModelFixture model) : IClassFixture<HubM
         var folder = Path.Combine(engine.Paths.Models, HubModelFixture.Folder);
         Assert.Equal(folder, entry.Path);
         Assert.Null(entry.Error);
-        Assert.Equal(model.FileNames, Directory.GetFiles(folder).Select(Path.GetFileName).Order());
+        Assert.Equal(model.FileNames.Append(HubDownloader.SourceFileName).Order(), Directory.GetFiles(folder).Select(Path.GetFileName).Order());
+        Assert.Equal(HubModelFixture.Repo, HubDownloader.RepoIdOf(folder)); // so a job exported from it names the hub id
         foreach (var name in model.FileNames)
             Assert.Equal(File.ReadAllBytes(Path.Combine(model.Dir, name)), File.ReadAllBytes(Path.Combine(folder, name)));
         Assert.DoesNotContain(hub.Requests, r => r.Path.EndsWith("README.md") || r.Path.EndsWith(".bin") || r.Path.Contains("onnx"));

@@ -124,6 +124,21 @@ public sealed class JobExportTests
         Assert.DoesNotContain("train only after", File.ReadAllText(Path.Combine(job, "README.md")));
     }
 
+    [Fact]
+    public void A_model_downloaded_from_the_hub_or_saved_with_its_id_is_named_by_that_id()
+    {
+        var dataset = Write("stories.txt", "Once upon a time.");
+        var downloaded = Directory.CreateDirectory(Path.Combine(root, "owner_model")).FullName;
+        File.WriteAllText(Path.Combine(downloaded, Loading.HubDownloader.SourceFileName), """{"repo_id": "owner/model", "revision": "main"}""");
+        JobExport.Write(Path.Combine(root, "from-hub"), Options(dataset), downloaded);
+        Assert.Equal("owner/model", Yaml(Path.Combine(root, "from-hub", "axolotl.yaml"))["base_model"]);
+
+        var saved = Directory.CreateDirectory(Path.Combine(root, "saved")).FullName;
+        File.WriteAllText(Path.Combine(saved, "config.json"), """{"_name_or_path": "HuggingFaceTB/SmolLM2-135M"}""");
+        JobExport.Write(Path.Combine(root, "from-config"), Options(dataset), saved);
+        Assert.Equal("HuggingFaceTB/SmolLM2-135M", Yaml(Path.Combine(root, "from-config", "llamafactory.yaml"))["model_name_or_path"]);
+    }
+
     /// <summary>What WebUI trains on in each example of a built dataset: the target tokens, in order.</summary>
     private static List<int[]> TrainedTokens(BuiltDataset data) =>
         [.. data.Train.Concat(data.Eval).Select(e => e.InputIds.Where((_, i) => e.Targets[i]).ToArray())];
