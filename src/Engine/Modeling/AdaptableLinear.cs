@@ -29,6 +29,16 @@ public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
     public long OutFeatures => weight.shape[0];
     public Parameter Weight => weight;
     public Parameter? Bias => bias;
+    /// <summary>The weight as int8 blocks for decoding (<see cref="CausalLM.UseInt8Inference"/>), or null; the fp32 weight stays for prefill and training.</summary>
+    public Q8Weights? Int8 { get; private set; }
+
+    /// <summary>Quantizes the weight for decoding, or drops the int8 copy; a weight whose rows are no whole blocks stays fp32.</summary>
+    public void UseInt8(bool on)
+    {
+        Int8?.Dispose();
+        Int8 = on && Q8Weights.Fits(weight) ? Q8Weights.Quantize(weight) : null;
+    }
+
     /// <summary>The adapter branches active on the calling thread.</summary>
     public IReadOnlyList<LoraBranch> Branches => branches.Value!;
 
@@ -37,7 +47,8 @@ public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
-        var y = x.numel() == InFeatures ? SingleRow(x) : nn.functional.linear(x, weight, bias);
+        var y = Int8 is { } int8 && int8.Applies(x) ? WithBias(int8.Multiply(x))
+            : x.numel() == InFeatures ? SingleRow(x) : nn.functional.linear(x, weight, bias);
         var active = branches.Value!;
         if (active.Count == 0) return y;
         // DoRA scales the base output, so it needs it as it was before any branch added to it, and without the bias.
@@ -66,9 +77,15 @@ public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
 
     // A single row (decoding) is a matrix-vector product, which CPU BLAS runs on one thread. Splitting the input
     // dimension in two and summing a batched product puts both cores on streaming the weight: ~30% faster.
+    private Tensor WithBias(Tensor y) => bias is null ? y : y.add_(bias, TorchScalars.One);
+
     protected override void Dispose(bool disposing)
     {
-        if (disposing) branches.Dispose();
+        if (disposing)
+        {
+            branches.Dispose();
+            Int8?.Dispose();
+        }
         base.Dispose(disposing);
     }
 

@@ -43,6 +43,33 @@ public abstract class CausalLM : nn.Module
 
     public abstract Tensor Head(Tensor hidden);
 
+    private Q8Weights? int8Head;
+
+    /// <summary>Whether decoding reads int8 weights (weight-only Q8_0, per 32-value block); prefill and training stay fp32.</summary>
+    public bool Int8Inference { get; private set; }
+
+    /// <summary>
+    /// Quantizes every projection and the head (a tied embedding gets its own int8 copy) for decoding, or drops the
+    /// int8 copies. The fp32 weights stay: prefill, training, export and adapters' checks read them.
+    /// </summary>
+    public void UseInt8Inference(bool on)
+    {
+        foreach (var (_, linear) in Projections()) linear.UseInt8(on);
+        int8Head?.Dispose();
+        int8Head = on && Projections().All(p => !ReferenceEquals(p.Linear.Weight, OutputWeight)) && Q8Weights.Fits(OutputWeight) ? Q8Weights.Quantize(OutputWeight) : null;
+        Int8Inference = on;
+    }
+
+    /// <summary>hidden · Eᵀ for a head tied to the embedding E: from its int8 copy when decoding with int8.</summary>
+    protected Tensor TiedHead(Tensor hidden, Tensor embedding) =>
+        int8Head is { } int8 && int8.Applies(hidden) ? int8.Multiply(hidden) : nn.functional.linear(hidden, embedding);
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) int8Head?.Dispose();
+        base.Dispose(disposing);
+    }
+
     public KvCache CreateCache(long batch, long capacity) =>
         new(Config.NumLayers, batch, Config.KvHeads, Math.Min(capacity, Config.MaxPositions), Config.HeadDim, DType, Device);
 

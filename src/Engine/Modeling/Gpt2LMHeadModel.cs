@@ -16,5 +16,5 @@ public sealed class Gpt2LMHeadModel : CausalLM
 
     protected override IBackbone Backbone => transformer;
     public override Tensor OutputWeight => transformer.Embeddings.Weight;
-    public override Tensor Head(Tensor hidden) => nn.functional.linear(hidden, transformer.Embeddings.Weight);
+    public override Tensor Head(Tensor hidden) => TiedHead(hidden, transformer.Embeddings.Weight);
 }

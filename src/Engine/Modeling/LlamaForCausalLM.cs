@@ -18,5 +18,5 @@ public sealed class LlamaForCausalLM : CausalLM
 
     protected override IBackbone Backbone => model;
     public override Tensor OutputWeight => lm_head?.Weight ?? model.Embeddings.Weight;
-    public override Tensor Head(Tensor hidden) => lm_head?.call(hidden) ?? nn.functional.linear(hidden, model.Embeddings.Weight);
+    public override Tensor Head(Tensor hidden) => lm_head?.call(hidden) ?? TiedHead(hidden, model.Embeddings.Weight);
 }

@@ -14,7 +14,7 @@ namespace WebUI.Cli;
 /// </summary>
 public static class BenchCommand
 {
-    private static readonly string[] InferenceCases = ["inference-stories", "inference-135m"];
+    private static readonly string[] InferenceCases = ["inference-stories", "inference-135m", "inference-135m-int8"];
     private static readonly string[] TrainingCases = ["lora-stories", "full-stories", "lora-135m", "full-135m"];
     private static readonly string[] ServingCases = ["serving-stories", "serving-135m"];
     private static readonly string[] GgufCases = ["gguf-prepare", .. BenchGguf.LoadCases, "gguf-decode"];
@@ -65,6 +65,7 @@ public static class BenchCommand
     {
         "inference-stories" => BenchInference.Run("stories260K", bench.Stories),
         "inference-135m" => BenchInference.Run("SmolLM2-135M shape, random", bench.Random135M),
+        "inference-135m-int8" => BenchInference.Run("SmolLM2-135M shape, random, int8 decode", () => WithInt8(bench.Random135M())),
         "lora-stories" => BenchTraining.Run("stories260K", bench, bench.Stories, Engine.Training.TrainingMethod.Lora, steps: 0),
         "full-stories" => BenchTraining.Run("stories260K", bench, bench.Stories, Engine.Training.TrainingMethod.Full, steps: 0),
         "lora-135m" => BenchTraining.Run("SmolLM2-135M shape, random", bench, bench.Random135M, Engine.Training.TrainingMethod.Lora, steps: 4),
@@ -76,6 +77,12 @@ public static class BenchCommand
         _ when BenchGguf.LoadCases.Contains(name) => BenchGguf.Load(name),
         _ => throw new UsageException($"unknown bench case '{name}' (cases: {string.Join(", ", AllCases)})"),
     };
+
+    public static LoadedModel WithInt8(LoadedModel model)
+    {
+        model.Model.UseInt8Inference(true);
+        return model;
+    }
 
     // The same executable, one case, its table row passed through.
     private static async Task Child(string name, BenchModels bench)

@@ -11,12 +11,12 @@ namespace WebUI.Cli;
 /// <summary>
 /// GGUF figures on the 135M-shaped model: load time and peak RSS of the same weights as safetensors and as GGUF F32,
 /// F16 and Q8_0 (each load in its own process), then decode speed of WebUI and of real llama.cpp (node-llama-cpp
-/// 3.21.1 from tests/peers) on the same F32 GGUF, in one run.
+/// 3.21.1 from tests/peers) on the same GGUF, in one run: F32 against WebUI's fp32 decode, Q8_0 against its int8 decode.
 /// </summary>
 public static class BenchGguf
 {
     public const string LoadHeader = "| 135M weights as | file size | load time | peak RSS |\n|---|---:|---:|---:|";
-    public const string DecodeHeader = "| same F32 GGUF, 128-token prompt | WebUI decode tokens/s | llama.cpp decode tokens/s | WebUI / llama.cpp |\n|---|---:|---:|---:|";
+    public const string DecodeHeader = "| same GGUF, 128-token prompt | WebUI decode tokens/s | llama.cpp decode tokens/s | WebUI / llama.cpp |\n|---|---:|---:|---:|";
     public static readonly string[] LoadCases = ["gguf-load-safetensors", "gguf-load-f32", "gguf-load-f16", "gguf-load-q8_0"];
     private const int PromptTokens = 128, NewTokens = 128;
 
@@ -59,23 +59,32 @@ public static class BenchGguf
         return 0;
     }
 
+    /// <summary>WebUI and llama.cpp decoding the same file: the F32 GGUF in fp32, and the Q8_0 GGUF with WebUI's int8 decode.</summary>
     public static async Task<int> Decode()
     {
-        var path = FileOf("gguf-load-f32");
-        using var worker = new TorchWorker("bench");
-        using var model = await worker.Run(() => ModelLoader.Load(path, ComputeDevice.Cpu));
-        using var adapterCache = new AdapterCache(CliAdapters.FolderOf, capacity: 1);
-        await using var generator = new GenerationScheduler(worker, model, adapterCache, new SchedulerLimits());
-        var random = new Random(1234);
-        var prompt = Enumerable.Range(0, PromptTokens).Select(_ => random.Next(3, model.Config.VocabSize)).ToArray();
-        var options = new GenerationOptions { Temperature = 0, MaxNewTokens = NewTokens, StopAtEos = false };
-        await BenchInference.Generate(generator, prompt, options with { MaxNewTokens = 4 });
-        double ours = 0;
-        for (int i = 0; i < 3; i++) ours = Math.Max(ours, (await BenchInference.Generate(generator, prompt, options)).DecodeTokensPerSecond);
-        var theirs = LlamaCppDecode(path, prompt);
-        Console.WriteLine(theirs is double t
-            ? FormattableString.Invariant($"| SmolLM2-135M shape, random | {ours:F1} | {t:F1} | {ours / t:F2}x |")
-            : FormattableString.Invariant($"| SmolLM2-135M shape, random | {ours:F1} | unavailable (run tests/peers/install.sh) | |"));
+        foreach (var (file, int8, label) in new[] { ("gguf-load-f32", false, "F32, WebUI fp32"), ("gguf-load-q8_0", true, "Q8_0, WebUI int8") })
+        {
+            var path = FileOf(file);
+            using var worker = new TorchWorker("bench");
+            using var model = await worker.Run(() =>
+            {
+                var loaded = ModelLoader.Load(path, ComputeDevice.Cpu);
+                if (int8) loaded.Model.UseInt8Inference(true);
+                return loaded;
+            });
+            using var adapterCache = new AdapterCache(CliAdapters.FolderOf, capacity: 1);
+            await using var generator = new GenerationScheduler(worker, model, adapterCache, new SchedulerLimits());
+            var random = new Random(1234);
+            var prompt = Enumerable.Range(0, PromptTokens).Select(_ => random.Next(3, model.Config.VocabSize)).ToArray();
+            var options = new GenerationOptions { Temperature = 0, MaxNewTokens = NewTokens, StopAtEos = false };
+            await BenchInference.Generate(generator, prompt, options with { MaxNewTokens = 4 });
+            double ours = 0;
+            for (int i = 0; i < 3; i++) ours = Math.Max(ours, (await BenchInference.Generate(generator, prompt, options)).DecodeTokensPerSecond);
+            var theirs = LlamaCppDecode(path, prompt);
+            Console.WriteLine(theirs is double t
+                ? FormattableString.Invariant($"| SmolLM2-135M shape, random, {label} | {ours:F1} | {t:F1} | {ours / t:F2}x |")
+                : FormattableString.Invariant($"| SmolLM2-135M shape, random, {label} | {ours:F1} | unavailable (run tests/peers/install.sh) | |"));
+        }
         return 0;
     }
 
