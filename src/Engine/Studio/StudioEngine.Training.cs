@@ -112,7 +112,11 @@ public sealed partial class StudioEngine
             if (options.Method == TrainingMethod.Full && snapshot.Result?.Outcome is null or TrainingOutcome.Cancelled)
                 RestoreBaseAfterFullTraining(model);
             else if (options.Method == TrainingMethod.Full)
+            {
+                // The weights moved, so an int8 copy of them is stale: made again from the trained ones.
+                if (model.Model.Int8Inference) inference.Run(() => model.Model.UseInt8Inference(true)).Wait();
                 scheduler?.Reopen();
+            }
             RaiseChanged();
         }
     }

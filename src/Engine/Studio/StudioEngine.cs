@@ -38,6 +38,29 @@ public sealed partial class StudioEngine : IDisposable
     /// <summary>Raised (on any thread) when the loaded model, its adapters or the busy state change.</summary>
     public event Action? Changed;
 
+    /// <summary>Whether decode steps read the loaded model's int8 (Q8_0) copy of its weights.</summary>
+    public bool Int8Decoding => loaded?.Model.Int8Inference ?? false;
+
+    /// <summary>
+    /// Turns int8 decoding on (quantizing every projection and the head, kept beside the fp32 weights) or off, for
+    /// every request from then on. Refused while a full fine-tune owns the weights.
+    /// </summary>
+    public async Task SetInt8DecodingAsync(bool on, CancellationToken cancellationToken = default)
+    {
+        await modelGate.WaitAsync(cancellationToken);
+        try
+        {
+            var model = loaded ?? throw NoModel();
+            ThrowIfTrainingOwnsModel();
+            await inference.Run(() => model.Model.UseInt8Inference(on), cancellationToken);
+        }
+        finally
+        {
+            modelGate.Release();
+            RaiseChanged();
+        }
+    }
+
     public IReadOnlyList<ModelEntry> ListModels() => ModelCatalog.List(Paths.Models);
 
     /// <summary>Loads a model from models/NAME (or a path), replacing the current one.</summary>

@@ -1,3 +1,4 @@
+using AngleSharp.Dom;
 using WebUI.Engine.Adapters;
 using Bunit;
 using Bunit.Rendering;
@@ -155,6 +156,19 @@ public sealed class ModelTabTests : StudioTestContext
         Assert.Equal("adapter", file.String("general.type"));
         Assert.Contains(file.TensorList, t => t.Name.EndsWith(".lora_b"));
         Assert.Contains($"FROM {ModelName}", File.ReadAllText(Path.Combine(Engine.Paths.Loras, "sue", "sue.Modelfile")));
+    }
+
+    [Fact]
+    public async Task The_int8_switch_makes_decoding_read_int8_weights_and_off_again()
+    {
+        await Engine.LoadModelAsync(ModelName);
+        var page = RenderWithProviders<Model>();
+        IElement Switch() => page.FindAll("label").Single(l => l.TextContent.Contains("Decode with int8 weights")).QuerySelector("input")!;
+
+        await page.InvokeAsync(() => Switch().Change(true));
+        page.WaitForAssertion(() => Assert.True(Engine.Int8Decoding));
+        await page.InvokeAsync(() => Switch().Change(false));
+        page.WaitForAssertion(() => Assert.False(Engine.Int8Decoding));
     }
 
     [Fact]
