@@ -17,6 +17,8 @@ public sealed record StartupOptions(string Url, string? Model)
 
     public string? ApiKey { get; init; }
     public bool Listen { get; init; }
+    /// <summary>Whether the model loaded at start-up decodes from its int8 copy (--dtype int8).</summary>
+    public bool Int8Decoding { get; init; }
     public IReadOnlyList<string> AllowedHosts { get; init; } = LoopbackHosts;
     public ServingLimits Limits { get; init; } = new();
     /// <summary>ASP.NET configuration over appsettings.json, for hosts in this process (bench quiets the logs); no flag sets it.</summary>

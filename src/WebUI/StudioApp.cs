@@ -53,9 +53,15 @@ public static class StudioApp
         if (startup.Model is { } model)
         {
             var engine = app.Services.GetRequiredService<StudioEngine>();
-            _ = engine.LoadModelAsync(model).ContinueWith(t => app.Logger.LogError("loading {Model} failed: {Error}", model, t.Exception!.InnerException!.Message),
+            _ = LoadAtStartAsync(engine, model, startup.Int8Decoding).ContinueWith(t => app.Logger.LogError("loading {Model} failed: {Error}", model, t.Exception!.InnerException!.Message),
                 TaskContinuationOptions.OnlyOnFaulted);
         }
         return app;
+    }
+
+    private static async Task LoadAtStartAsync(StudioEngine engine, string model, bool int8)
+    {
+        await engine.LoadModelAsync(model);
+        if (int8) await engine.SetInt8DecodingAsync(true);
     }
 }

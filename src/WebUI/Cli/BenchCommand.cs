@@ -16,7 +16,7 @@ public static class BenchCommand
 {
     private static readonly string[] InferenceCases = ["inference-stories", "inference-135m", "inference-135m-int8"];
     private static readonly string[] TrainingCases = ["lora-stories", "full-stories", "lora-135m", "full-135m"];
-    private static readonly string[] ServingCases = ["serving-stories", "serving-135m"];
+    private static readonly string[] ServingCases = ["serving-stories", "serving-135m", "serving-135m-int8"];
     private static readonly string[] GgufCases = ["gguf-prepare", .. BenchGguf.LoadCases, "gguf-decode"];
     private static IEnumerable<string> AllCases => InferenceCases.Concat(TrainingCases).Concat(ServingCases).Concat(GgufCases);
 
@@ -72,6 +72,7 @@ public static class BenchCommand
         "full-135m" => BenchTraining.Run("SmolLM2-135M shape, random", bench, bench.Random135M, Engine.Training.TrainingMethod.Full, steps: 4),
         "serving-stories" => BenchServing.Run("stories260K", bench.Stories),
         "serving-135m" => BenchServing.Run("SmolLM2-135M shape, random", bench.Random135M),
+        "serving-135m-int8" => BenchServing.Run("SmolLM2-135M shape, random, int8 decode", bench.Random135M, int8: true),
         "gguf-prepare" => BenchGguf.Prepare(bench),
         "gguf-decode" => BenchGguf.Decode(),
         _ when BenchGguf.LoadCases.Contains(name) => BenchGguf.Load(name),

@@ -20,7 +20,8 @@ public static class BenchServing
     public const string Header = "| model | streams | adapters | aggregate tokens/s | vs 1 stream | median time to first token |\n|---|---:|---:|---:|---:|---:|";
     private const int NewTokens = 128;
 
-    public static async Task<int> Run(string name, Func<LoadedModel> load)
+    /// <param name="int8">Decode from int8 weights (the Model tab's switch), to see how that path scales with streams.</param>
+    public static async Task<int> Run(string name, Func<LoadedModel> load, bool int8 = false)
     {
         var root = Path.Combine(Path.GetTempPath(), $"webui-bench-{Guid.NewGuid():N}");
         var paths = new StudioPaths(root);
@@ -37,7 +38,9 @@ public static class BenchServing
             };
             await using var app = StudioApp.Build(startup, paths);
             await app.StartAsync();
-            await app.Services.GetRequiredService<StudioEngine>().LoadModelAsync(modelDir);
+            var engine = app.Services.GetRequiredService<StudioEngine>();
+            await engine.LoadModelAsync(modelDir);
+            if (int8) await engine.SetInt8DecodingAsync(true);
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/v1/"), Timeout = TimeSpan.FromMinutes(30) };
 
             await Round(http, 1, []); // warm-up

@@ -25,6 +25,8 @@ public sealed class ServerOptions(string? environmentApiKey)
 
     public Option<string?> Model { get; } = CliOptions.OptionalText("--model", "Model to load at start-up: a folder name in models/ or a path", "none");
 
+    public Option<string> DType { get; } = CliOptions.Text("--dtype", "How the model loaded at start-up decodes: fp32, or int8 (its Q8_0 copy; the Model tab's switch)", "fp32");
+
     public Option<string?> ApiKey { get; } = new("--api-key")
     {
         Description = $"Key the API under /v1 asks for as \"Authorization: Bearer KEY\" [default: ${StartupOptions.ApiKeyVariable}, else none]",
@@ -49,13 +51,14 @@ public sealed class ServerOptions(string? environmentApiKey)
     /// <summary>Adds the options to <paramref name="command"/>, with the check that --listen has a key.</summary>
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Listen, Port, Model, ApiKey, InsecureNoAuth, AllowedHosts, MaxConcurrent, MaxQueue, MaxLoras })
+        foreach (var option in new Option[] { Listen, Port, Model, DType, ApiKey, InsecureNoAuth, AllowedHosts, MaxConcurrent, MaxQueue, MaxLoras })
             command.Add(option);
         command.Validators.Add(result =>
         {
             if (result.GetValue(Listen) && KeyOf(result) is null && !result.GetValue(InsecureNoAuth))
                 result.AddError("--listen serves every network interface, so the API needs a key: " +
                     $"pass --api-key KEY (or set {StartupOptions.ApiKeyVariable}), or --insecure-no-auth to serve it without one");
+            if (result.GetValue(DType) is { } dtype and not ("fp32" or "int8")) result.AddError($"--dtype must be fp32 or int8 (got '{dtype}')");
         });
     }
 
@@ -64,7 +67,7 @@ public sealed class ServerOptions(string? environmentApiKey)
         var listen = result.GetValue(Listen);
         return new StartupOptions($"http://{(listen ? "0.0.0.0" : "127.0.0.1")}:{result.GetValue(Port)}", result.GetValue(Model))
         {
-            ApiKey = KeyOf(result.CommandResult), Listen = listen,
+            ApiKey = KeyOf(result.CommandResult), Listen = listen, Int8Decoding = result.GetValue(DType) == "int8",
             // Not given reads as an empty list, which the parser never returns for a given one.
             AllowedHosts = result.GetValue(AllowedHosts) is { Length: > 0 } hosts ? hosts : listen ? ["*"] : StartupOptions.LoopbackHosts,
             Limits = new ServingLimits(result.GetValue(MaxConcurrent), result.GetValue(MaxQueue), result.GetValue(MaxLoras)),
