@@ -107,8 +107,9 @@ public sealed partial class StudioEngine : IDisposable
 
     private async Task ReplaceModelAsync(LoadedModel? next)
     {
-        // Replies in flight end (cancelled) before the weights they read go away.
+        // Replies in flight end (cancelled) before the weights they read go away; a compared fine-tune goes with its base.
         if (scheduler is { } running) await running.DisposeAsync();
+        await DropCompanionAsync();
         var previous = loaded;
         await inference.Run(() =>
         {
@@ -215,6 +216,7 @@ public sealed partial class StudioEngine : IDisposable
     {
         DisposeTraining();
         scheduler?.DisposeAsync().AsTask().Wait();
+        DropCompanionAsync().Wait();
         inference.Run(() => { adapterCache?.Dispose(); loaded?.Dispose(); }).Wait();
         inference.Dispose();
         if (insightWorker.IsValueCreated) insightWorker.Value.Dispose();

@@ -1,3 +1,6 @@
+using WebUI.Engine.Adapters;
+using WebUI.Engine.Loading;
+using WebUI.Engine;
 using Bunit;
 using Bunit.Rendering;
 using WebUI.Components.Pages;
@@ -100,27 +103,45 @@ public sealed class ChatTabTests : StudioTestContext
     }
 
     [Fact]
-    public async Task Compare_sends_one_message_to_the_base_and_an_adapter_side_by_side_with_one_seed()
+    public async Task Compare_sends_one_message_to_the_base_an_adapter_and_a_full_fine_tune_side_by_side_with_one_seed()
     {
         WriteAdapter("loud", changesOutput: true);
+        // A full fine-tune of the base whose weights are the base with "loud" merged in: it must answer as "loud" does.
+        using (var worker = new TorchWorker("compare-test"))
+            await worker.Run(() =>
+            {
+                using var model = ModelLoader.Load(Path.Combine(Engine.Paths.Models, ModelName), ComputeDevice.Cpu);
+                using var loud = LoraAdapter.Load(Path.Combine(Engine.Paths.Loras, "loud"), model.Model);
+                var folder = Path.Combine(Engine.Paths.Models, "loud-full");
+                AdapterMerger.WriteMerged(model, [(loud, 1.0)], folder);
+                File.WriteAllText(Path.Combine(folder, "training_parameters.json"), $$"""{"method": "full", "base_model": "{{ModelName}}"}""");
+                File.WriteAllText(Path.Combine(folder, "training_log.json"), """{"steps": 1, "train_curve": [], "eval_curve": []}""");
+            });
         await Engine.LoadModelAsync(ModelName);
         var page = RenderWithProviders<Chat>();
         Field(page, "Temperature").Input("0");
         Field(page, "Max new tokens").Input("24");
         await page.InvokeAsync(() => page.FindAll("label").Single(l => l.TextContent.Trim() == "Compare").QuerySelector("input")!.Change(true));
-        await page.InvokeAsync(() => Field(page, "Adapter 1").MouseDown());
-        page.WaitForElements(".mud-popover-open .mud-list-item");
-        await page.InvokeAsync(() => page.FindAll(".mud-popover-open .mud-list-item").Single(i => i.TextContent.Trim() == "loud").Click());
-        page.WaitForAssertion(() => Assert.Equal("loud", Field(page, "Adapter 1").GetAttribute("value")));
+        async Task Choose(string column, string option)
+        {
+            await page.InvokeAsync(() => Field(page, column).MouseDown());
+            page.WaitForElements(".mud-popover-open .mud-list-item");
+            await page.InvokeAsync(() => page.FindAll(".mud-popover-open .mud-list-item").Single(i => i.TextContent.Trim() == option).Click());
+        }
+        await Choose("Compare 1", "loud");
+        page.WaitForAssertion(() => Assert.Equal("loud", Field(page, "Compare 1").GetAttribute("value")));
+        await Choose("Compare 2", "loud-full (full fine-tune)");
+        page.WaitForAssertion(() => Assert.Equal("loud-full (full fine-tune)", Field(page, "Compare 2").GetAttribute("value")));
 
         await page.InvokeAsync(() => page.Find("textarea[aria-label='Compare message']").Input("Once upon a time"));
         await page.InvokeAsync(() => page.FindAll("button").First(b => b.TextContent.Trim() == "Send to all").Click());
 
-        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll("[data-testid=compare] .studio-message-meta").Count), TimeSpan.FromMinutes(1));
+        page.WaitForAssertion(() => Assert.Equal(3, page.FindAll("[data-testid=compare] .studio-message-meta").Count), TimeSpan.FromMinutes(1));
         string Reply(int column) => page.Find($"[data-column='{column}'] .studio-message[data-role=assistant] .studio-message-text").TextContent;
         Assert.StartsWith(", there was a little girl named Lily", Reply(0));
         Assert.NotEqual(Reply(0), Reply(1));
-        Assert.Empty(page.FindAll("[data-column='2'] .studio-message")); // columns left off send nothing
+        Assert.Equal(Reply(1), Reply(2));
+        Assert.Empty(page.FindAll("[data-column='3'] .studio-message")); // columns left off send nothing
         Assert.Contains("Same settings and seed", page.Find("[data-testid=compare]").TextContent);
     }
 
