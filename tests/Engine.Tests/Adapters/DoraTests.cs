@@ -21,6 +21,22 @@ public sealed class DoraTests
         return adapter;
     }
 
+    /// <summary>The adapter saved as a PEFT folder of its own (the model's adapters are small).</summary>
+    private static string Saved(LoraAdapter adapter, string name)
+    {
+        var dir = Path.Combine(TinyModels.TempDir(), name);
+        adapter.Save(dir);
+        return dir;
+    }
+
+    private static void SetUseDora(string dir, bool useDora)
+    {
+        var path = Path.Combine(dir, PeftFormat.ConfigFileName);
+        var config = JsonNode.Parse(File.ReadAllText(path))!;
+        config["use_dora"] = useDora;
+        File.WriteAllText(path, config.ToJsonString());
+    }
+
     [Fact]
     public void A_projection_gives_what_the_dora_formula_gives_by_hand()
     {
@@ -47,8 +63,7 @@ public sealed class DoraTests
     {
         using var model = TinyModels.Create(ModelFamily.Llama);
         using var adapter = RandomDora(model, seed: 3);
-        var dir = Path.Combine(TinyModels.TempDir(), "dora");
-        adapter.Save(dir);
+        var dir = Saved(adapter, "dora");
 
         var config = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, PeftFormat.ConfigFileName)))!;
         Assert.True(config["use_dora"]!.GetValue<bool>());
@@ -103,22 +118,14 @@ public sealed class DoraTests
     {
         using var model = TinyModels.Create(ModelFamily.Llama);
         using var adapter = RandomDora(model, seed: 8);
-        var dir = Path.Combine(TinyModels.TempDir(), "dora");
-        adapter.Save(dir);
-        var configPath = Path.Combine(dir, PeftFormat.ConfigFileName);
-        var config = JsonNode.Parse(File.ReadAllText(configPath))!;
-        config["use_dora"] = false;
-        File.WriteAllText(configPath, config.ToJsonString());
+        var dir = Saved(adapter, "dora");
+        SetUseDora(dir, false);
         var error = Assert.Throws<InvalidModelException>(() => LoraAdapter.Load(dir, model.Model));
         Assert.Contains("lora_magnitude_vector' is a DoRA magnitude, but adapter_config.json does not set use_dora", error.Message);
 
         using var plain = TestAdapters.Random(model, seed: 9);
-        var plainDir = Path.Combine(TinyModels.TempDir(), "plain");
-        plain.Save(plainDir);
-        var plainConfigPath = Path.Combine(plainDir, PeftFormat.ConfigFileName);
-        var plainConfig = JsonNode.Parse(File.ReadAllText(plainConfigPath))!;
-        plainConfig["use_dora"] = true;
-        File.WriteAllText(plainConfigPath, plainConfig.ToJsonString());
+        var plainDir = Saved(plain, "plain");
+        SetUseDora(plainDir, true);
         Assert.Matches(@"use_dora is set but module 'model\.layers\.\d+\.\w+\.\w+' has no lora_magnitude_vector",
             Assert.Throws<InvalidModelException>(() => LoraAdapter.Load(plainDir, model.Model)).Message);
     }
@@ -128,8 +135,7 @@ public sealed class DoraTests
     {
         using var model = TinyModels.Create(ModelFamily.Llama);
         using var adapter = RandomDora(model, seed: 10);
-        var dir = Path.Combine(TinyModels.TempDir(), "dora");
-        adapter.Save(dir);
+        var dir = Saved(adapter, "dora");
         Assert.Contains("DoRA", Assert.Throws<InvalidOperationException>(() => GgufExport.WriteAdapter(model, adapter, Path.Combine(dir, "x.gguf"), null)).Message);
         Assert.Contains("DoRA", Assert.Throws<ArgumentException>(() => ServingCommands.Vllm("base", [("dora", dir)])).Message);
     }
