@@ -38,7 +38,4 @@ public static class GgmlTypes
         var (values, bytes) = Block(type);
         return count % values == 0 ? count / values * bytes : throw new ArgumentException($"{count} values do not fill whole {type} blocks of {values}");
     }
-
-    /// <summary>The type's name as llama.cpp prints it (Q4_K, F16, ...).</summary>
-    public static string Name(GgmlType type) => type.ToString();
 }
