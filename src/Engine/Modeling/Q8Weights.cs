@@ -80,14 +80,21 @@ public sealed unsafe class Q8Weights : IDisposable
         fixed (float* yp = y)
         {
             for (int b = 0; b < rows * blocks; b++) QuantizeBlock(x.Slice(b * Block, Block), xqp + b * Block, out xdp[b]);
-            var (qs, ds, ys, xs, xds, n) = ((nint)xqp, (nint)xdp, (nint)yp, (nint)_q, (nint)_d, Rows);
+            // Pointers as numbers, since the local function below cannot capture pointers.
+            var (rowsQ, rowsD, output, weightsQ, weightsD, n) = ((nint)xqp, (nint)xdp, (nint)yp, (nint)_q, (nint)_d, Rows);
             void Part(int part)
             {
                 int from = (int)((long)n * part / threads), to = (int)((long)n * (part + 1) / threads);
                 for (int o = from; o < to; o++)
-                    for (int r = 0; r < rows; r++)
-                        ((float*)ys)[(long)r * n + o] = Dot((sbyte*)xs + (long)o * Columns, (float*)xds + (long)o * blocks,
-                            (sbyte*)qs + (long)r * Columns, (float*)ds + (long)r * blocks, blocks);
+                {
+                    sbyte* w = (sbyte*)weightsQ + (long)o * Columns;
+                    float* dw = (float*)weightsD + (long)o * blocks;
+                    if (rows == 1) { ((float*)output)[o] = Dot(w, dw, (sbyte*)rowsQ, (float*)rowsD, blocks); continue; }
+                    // Several rows (a batched decode step): each weight block is loaded once for four of them.
+                    for (int r = 0; r < rows; r += 4)
+                        DotRows(w, dw, (sbyte*)rowsQ + (long)r * Columns, (float*)rowsD + (long)r * blocks, Math.Min(4, rows - r), blocks,
+                            (float*)output + (long)r * n + o, n);
+                }
             }
             if (threads <= 1) Part(0);
             else Parallel.For(0, threads, Part);
@@ -121,18 +128,47 @@ public sealed unsafe class Q8Weights : IDisposable
         return total;
     }
 
+    /// <summary>Dot for up to four rows of x at once (rows Columns apart), into y at <paramref name="stride"/> apart.</summary>
+    private static void DotRows(sbyte* w, float* dw, sbyte* x, float* dx, int count, int blocks, float* y, long stride)
+    {
+        if (!(Avx2.IsSupported && Fma.IsSupported))
+        {
+            for (int r = 0; r < count; r++) y[r * stride] = Dot(w, dw, x + (long)r * blocks * Block, dx + (long)r * blocks, blocks);
+            return;
+        }
+        long row = (long)blocks * Block;
+        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        for (int b = 0; b < blocks; b++)
+        {
+            var qw = Avx.LoadVector256(w + b * Block);
+            var aw = Avx2.Abs(qw);
+            float d = dw[b];
+            a0 = Fma.MultiplyAdd(SignedDot(aw, qw, x + b * Block), Vector256.Create(d * dx[b]), a0);
+            if (count > 1) a1 = Fma.MultiplyAdd(SignedDot(aw, qw, x + row + b * Block), Vector256.Create(d * dx[blocks + b]), a1);
+            if (count > 2) a2 = Fma.MultiplyAdd(SignedDot(aw, qw, x + 2 * row + b * Block), Vector256.Create(d * dx[2 * blocks + b]), a2);
+            if (count > 3) a3 = Fma.MultiplyAdd(SignedDot(aw, qw, x + 3 * row + b * Block), Vector256.Create(d * dx[3 * blocks + b]), a3);
+        }
+        y[0] = Vector256.Sum(a0);
+        if (count > 1) y[stride] = Vector256.Sum(a1);
+        if (count > 2) y[2 * stride] = Vector256.Sum(a2);
+        if (count > 3) y[3 * stride] = Vector256.Sum(a3);
+    }
+
+    /// <summary>|w| · (x with w's signs) for one block: the u8 × s8 form the integer dot instructions take.</summary>
+    private static Vector256<float> SignedDot(Vector256<byte> absW, Vector256<sbyte> w, sbyte* x)
+    {
+        var sx = Avx2.Sign(Avx.LoadVector256(x), w);
+        var sums = AvxVnni.IsSupported
+            ? AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, absW, sx)
+            : Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(absW, sx), Vector256.Create((short)1));
+        return Avx.ConvertToVector256Single(sums);
+    }
+
     /// <summary>One block's 32 int8 products summed in eight lanes, as floats.</summary>
     private static Vector256<float> BlockDot(sbyte* w, sbyte* x, int b)
     {
         var qw = Avx.LoadVector256(w + b * Block);
-        var qx = Avx.LoadVector256(x + b * Block);
-        // u8 × s8 products need an unsigned side: |w|, with w's sign moved onto x.
-        var aw = Avx2.Abs(qw);
-        var sx = Avx2.Sign(qx, qw);
-        var sums = AvxVnni.IsSupported
-            ? AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, aw, sx)
-            : Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(aw, sx), Vector256.Create((short)1));
-        return Avx.ConvertToVector256Single(sums);
+        return SignedDot(Avx2.Abs(qw), qw, x + b * Block);
     }
 
     public void Dispose()
