@@ -6,11 +6,12 @@ namespace WebUI.Engine.Training;
 
 /// <summary>
 /// Summed next-token cross-entropy over target positions, computed a chunk of positions at a time so that
-/// full-vocabulary logits never exist for a whole batch (256 rows of a 49k vocabulary is ~50 MB).
+/// full-vocabulary logits never exist for a whole batch. 128 rows of a 49k vocabulary is ~25 MB, under glibc's
+/// 32 MB mmap ceiling, so the chunks reuse the heap the layers freed instead of adding to it.
 /// </summary>
 public static class TokenLosses
 {
-    private const int ChunkRows = 256;
+    private const int ChunkRows = 128;
 
     /// <summary>
     /// <paramref name="hidden"/> [batch, tokens, hidden] are the final hidden states of <paramref name="ids"/>.

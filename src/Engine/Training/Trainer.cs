@@ -41,6 +41,10 @@ public sealed class Trainer(LoadedModel loaded, TrainingOptions options, BuiltDa
             watch.Observe(point.Step, state.TrainLoss.LastOrDefault(t => t.Step <= point.Step)?.Loss ?? double.NaN, point.Loss);
         var bestFolder = Path.Combine(paths.Checkpoints, BestFolderName);
         if (referenceText is not null && state.Step == 0) state = state with { ReferencePerplexityBefore = ReferencePerplexity() };
+        // Gradients exist before the first backward, which then accumulates into them in place instead of
+        // allocating them between one layer's temporaries and the next (see RecomputingLayerRunner).
+        using (var scope = NewDisposeScope())
+            foreach (var (_, p) in weights.Parameters) p.grad ??= zeros_like(p);
         ProcessMemory.ResetPeak();
         while (state.Step < totalSteps)
         {
@@ -138,7 +142,10 @@ public sealed class Trainer(LoadedModel loaded, TrainingOptions options, BuiltDa
     {
         using var runner = options.GradientCheckpointing ? new RecomputingLayerRunner() : null;
         var hidden = model.Hidden(ids, null, runner);
+        // The forward's last layer left its freed temporaries resident; the loss's chunks would come on top of them.
+        ProcessMemory.ReturnFreedMemory();
         var boundary = hidden.detach().requires_grad_(true);
+        boundary.grad = zeros_like(boundary); // allocated before the loss's temporaries: see RecomputingLayerRunner
         double lossSum = TokenLosses.Sum(model, boundary, ids, targets, backwardScale: 1.0 / targetTotal);
         if (boundary.grad is { } grad) hidden.backward([grad]);
         runner?.Backward();
