@@ -6,6 +6,7 @@ public static class ProcessMemory
     public static void ResetPeak()
     {
         GC.Collect();
+        ReturnFreedMemory(); // the peak from here on is what is live now, not what glibc kept from before
         // Writing 5 to clear_refs resets VmHWM to the current RSS (Linux 4.0+).
         try { File.WriteAllText("/proc/self/clear_refs", "5"); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
