@@ -8,7 +8,7 @@ using WebUI.Engine.Training;
 namespace WebUI.Cli;
 
 /// <summary>
-/// One training case at cutoff 256 (micro-batch 1, batch 4, gradient checkpointing): tokens/s, peak RSS, trainable
+/// One training case at cutoff 256 (micro-batch 4, batch 4, gradient checkpointing): tokens/s, peak RSS, trainable
 /// parameters, bytes written, and forgetting as the perplexity of held-out stories (the base model's own, not
 /// renamed) before and after training.
 /// </summary>
@@ -41,7 +41,7 @@ public static class BenchTraining
                 {
                     // One stream of text cut into full 256-token blocks, so every sequence is as long as the cutoff.
                     OutputName = "bench", Method = method, Data = new DatasetOptions { DatasetPath = dataset, Cutoff = 256, Overlap = 0, HardCut = "" },
-                    LearningRate = method == TrainingMethod.Lora ? 2e-3 : 3e-4, MicroBatchSize = 1, BatchSize = 4, Epochs = 1, Seed = 1,
+                    LearningRate = method == TrainingMethod.Lora ? 2e-3 : 3e-4, MicroBatchSize = 4, BatchSize = 4, Epochs = 1, Seed = 1,
                 };
                 var run = TrainingRun.Prepare(model, options, paths);
                 var trainer = steps == 0 ? run.Trainer
